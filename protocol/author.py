@@ -12,19 +12,23 @@ from typing import Any
 from protocol.canonical_json import stable_stringify
 from protocol.constants import APPEND_AUTHOR_DOMAIN, DOC_AUTHOR_DOMAIN, FIELD_AUTHOR_PUBKEY, FIELD_AUTHOR_SIGNATURE
 from protocol.encoding import EncodingError, b64decode, b64encode
+from protocol.errors import rejects_garbage
 from protocol.keys import SigningKey, verify_ed25519
 
 
+@rejects_garbage()
 def author_signing_input(domain: str, document_key: str, data: Any) -> str:
     return domain + stable_stringify({"k": document_key, "d": data})
 
 
+@rejects_garbage()
 def sign_author(key: SigningKey, document_key: str, data: Any, *, domain: str = APPEND_AUTHOR_DOMAIN) -> dict[str, str]:
     """The `{authorPubkey, authorSignature}` fields to merge into a push body."""
     message = author_signing_input(domain, document_key, data).encode("utf-8")
     return {FIELD_AUTHOR_PUBKEY: key.pub, FIELD_AUTHOR_SIGNATURE: b64encode(key.sign(message))}
 
 
+@rejects_garbage(returns=False)
 def verify_author(
     pub_hex: str, signature_b64: str, document_key: str, data: Any, *, domain: str = APPEND_AUTHOR_DOMAIN
 ) -> bool:
@@ -38,14 +42,17 @@ def verify_author(
     return verify_ed25519(pub_hex, raw, author_signing_input(domain, document_key, data).encode("utf-8"))
 
 
+@rejects_garbage()
 def sign_append_author(key: SigningKey, document_key: str, data: Any) -> dict[str, str]:
     return sign_author(key, document_key, data, domain=APPEND_AUTHOR_DOMAIN)
 
 
+@rejects_garbage()
 def sign_doc_author(key: SigningKey, document_key: str, data: Any) -> dict[str, str]:
     return sign_author(key, document_key, data, domain=DOC_AUTHOR_DOMAIN)
 
 
+@rejects_garbage()
 def proof_of(body: Mapping[str, Any]) -> tuple[Any, Any]:
     """The `(authorPubkey, authorSignature)` pair of a push body, either possibly missing."""
     return body.get(FIELD_AUTHOR_PUBKEY), body.get(FIELD_AUTHOR_SIGNATURE)

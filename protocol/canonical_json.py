@@ -15,15 +15,18 @@ Two deliberate choices where implementations can disagree (both recorded in `vec
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-from protocol.errors import CanonicalJsonError
+from protocol.errors import CanonicalJsonError, rejects_garbage
 
 _SAFE_INTEGER_LIMIT = 2**53
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 _SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+@rejects_garbage(CanonicalJsonError)
 def js_number(value: float) -> str:
     """Render a double as ECMAScript's Number::toString does (NaN and ±Infinity become `null`)."""
     if math.isnan(value) or math.isinf(value):
@@ -78,12 +81,28 @@ def _string(value: str) -> str:
     return "".join(out)
 
 
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\ud800-\udfff]')
+
+
 def _needs_slow_path(value: str) -> bool:
     # Fast check: most strings have nothing to escape.
-    return any(ch in _SHORT_ESCAPES or ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+    return _NEEDS_ESCAPE.search(value) is not None
 
 
-def _render(value: Any, out: list[str], depth: int) -> None:
+@rejects_garbage(CanonicalJsonError)
+def json_string(value: str) -> str:
+    """A JSON string literal with exactly the escapes `JSON.stringify` uses."""
+    return _string(value) if _needs_slow_path(value) else f'"{value}"'
+
+
+def _js_property_order(keys: Any) -> list[str]:
+    """JavaScript's own key order: array-index keys ("0", "7", "42", below 2**32 - 1) ascending, then the
+    others in insertion order. `JSON.stringify` (and `JSON.parse`) follow it; Python dicts do not."""
+    index_keys = {k for k in keys if _ARRAY_INDEX.fullmatch(k) and int(k) < 2**32 - 1}
+    return sorted(index_keys, key=int) + [k for k in keys if k not in index_keys]
+
+
+def _render(value: Any, out: list[str], depth: int, sort_keys: bool = True) -> None:
     if depth > 10_000:
         raise CanonicalJsonError("value nests deeper than 10000 levels; refusing to canonicalize it")
     if value is None:
@@ -103,7 +122,7 @@ def _render(value: Any, out: list[str], depth: int) -> None:
         for index, item in enumerate(value):
             if index:
                 out.append(",")
-            _render(item, out, depth + 1)
+            _render(item, out, depth + 1, sort_keys)
         out.append("]")
     elif isinstance(value, dict):
         for key in value:
@@ -112,18 +131,19 @@ def _render(value: Any, out: list[str], depth: int) -> None:
                     f"object key {key!r} is a {type(key).__name__}; canonical JSON keys must be strings"
                 )
         out.append("{")
-        for index, key in enumerate(sorted(value)):
+        for index, key in enumerate(sorted(value) if sort_keys else _js_property_order(value)):
             if index:
                 out.append(",")
             out.append(_string(key) if _needs_slow_path(key) else f'"{key}"')
             out.append(":")
-            _render(value[key], out, depth + 1)
+            _render(value[key], out, depth + 1, sort_keys)
         out.append("}")
     else:
         # JSON.stringify has no form for other types; the official servers write null (digest §3.2 rule 6).
         out.append("null")
 
 
+@rejects_garbage(CanonicalJsonError)
 def stable_stringify(value: Any) -> str:
     """The canonical text of a JSON value: sorted keys, no whitespace, JavaScript number forms."""
     out: list[str] = []
@@ -131,6 +151,18 @@ def stable_stringify(value: Any) -> str:
     return "".join(out)
 
 
+@rejects_garbage(CanonicalJsonError)
+def js_stringify(value: Any) -> str:
+    """`JSON.stringify(value)` as JavaScript writes it: keys in insertion order, JavaScript number forms.
+
+    For the few places that hash or encode plain (unsorted) JSON, such as share-link fragments.
+    """
+    out: list[str] = []
+    _render(value, out, 0, sort_keys=False)
+    return "".join(out)
+
+
+@rejects_garbage(CanonicalJsonError)
 def canonical_bytes(value: Any) -> bytes:
     """UTF-8 bytes of `stable_stringify(value)`; always encodable because lone surrogates are escaped."""
     return stable_stringify(value).encode("utf-8")

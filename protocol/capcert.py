@@ -24,17 +24,19 @@ from protocol.constants import (
     CAPCERT_DOMAIN,
 )
 from protocol.encoding import EncodingError, b64decode, b64encode
-from protocol.errors import CapCertError, KeyFormatError
+from protocol.errors import CapCertError, KeyFormatError, rejects_garbage
 from protocol.keys import SigningKey, user_id_from_pub, verify_ed25519
 
 _AUD_ENTRY = re.compile(r"[0-9a-f]{64}")
 
 
+@rejects_garbage(CapCertError)
 def capcert_signing_input(cert: Mapping[str, Any]) -> str:
     """The exact text the issuer signs: the domain tag plus the canonical cert without `sig`."""
     return CAPCERT_DOMAIN + stable_stringify({k: v for k, v in cert.items() if k != "sig"})
 
 
+@rejects_garbage(CapCertError)
 def sign_cap_cert(unsigned: Mapping[str, Any], issuer: SigningKey) -> dict[str, Any]:
     """Return a copy of `unsigned` with the issuer's `sig` added (any existing `sig` is replaced)."""
     body = {k: v for k, v in unsigned.items() if k != "sig"}
@@ -46,6 +48,7 @@ def new_cap_nonce() -> str:
     return b64encode(secrets.token_bytes(CAP_NONCE_BYTES))
 
 
+@rejects_garbage(CapCertError)
 def build_cap_cert(
     *,
     issuer: SigningKey,
@@ -99,6 +102,7 @@ def _user_id_or_none(pub: Any) -> str | None:
         return None
 
 
+@rejects_garbage(CapCertError)
 def check_well_formed(cert: Any) -> None:
     """Raise `CapCertError` with the digest §5.2 code when `cert` is not a well-formed cap-cert."""
 
@@ -168,6 +172,7 @@ def _check_aud(aud: Any, fail: Any) -> None:
         raise fail("audience-aud-dup", "aud entries must be distinct")
 
 
+@rejects_garbage(returns=False)
 def signature_valid(cert: Mapping[str, Any]) -> bool:
     """True when `sig` is the issuer's signature over the cert; never raises."""
     sig = cert.get("sig")
@@ -182,6 +187,7 @@ def signature_valid(cert: Mapping[str, Any]) -> bool:
     return verify_ed25519(iss, raw, message)
 
 
+@rejects_garbage(CapCertError)
 def verify_cap_cert(cert: Any, *, now_sec: int, skew_sec: int = CAP_CLOCK_SKEW_SEC) -> None:
     """Raise `CapCertError` unless `cert` is well formed, inside its window (± skew, inclusive) and signed.
 
@@ -199,16 +205,19 @@ def verify_cap_cert(cert: Any, *, now_sec: int, skew_sec: int = CAP_CLOCK_SKEW_S
         raise CapCertError("cap-cert bad-signature: sig does not verify under iss", code="bad-signature")
 
 
+@rejects_garbage(returns=False)
 def is_root_device_cap(cert: Mapping[str, Any]) -> bool:
     """A self-signed device cap (issuer is its own subject) earns the `device:root` role."""
     return cert.get("kind") == "device" and cert.get("iss") == cert.get("sub")
 
 
+@rejects_garbage(CapCertError)
 def cap_header(cert: Mapping[str, Any]) -> str:
     """The Authorization header value: `Cap ` + standard base64 of the canonical cert JSON."""
     return CAP_SCHEME_PREFIX + b64encode(stable_stringify(cert).encode("utf-8"))
 
 
+@rejects_garbage(returns=False)
 def path_glob_match(glob: str, target: str) -> bool:
     """Scope-path glob: `*` matches a run of non-`/` characters, `**` any run; the rest is literal.
 
@@ -251,6 +260,7 @@ def path_glob_match(glob: str, target: str) -> bool:
     return len(tokens) in states
 
 
+@rejects_garbage(returns=False)
 def scope_allows_path(paths: Iterable[str], target: str, *, identity: str = "") -> bool:
     """Apply `scope.paths` to a document path (digest §5.11).
 

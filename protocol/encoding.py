@@ -13,13 +13,15 @@ import json
 import re
 from typing import Any
 
-from protocol.errors import EncodingError
+from protocol.canonical_json import js_stringify
+from protocol.errors import EncodingError, rejects_garbage
 
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
+@rejects_garbage(EncodingError)
 def hex_to_bytes(text: str, *, length: int | None = None, what: str = "hex value") -> bytes:
     """Decode hex; `length` (bytes) is enforced when given."""
     if not isinstance(text, str) or _HEX.fullmatch(text) is None or len(text) % 2:
@@ -30,6 +32,7 @@ def hex_to_bytes(text: str, *, length: int | None = None, what: str = "hex value
     return raw
 
 
+@rejects_garbage(EncodingError)
 def b64encode(raw: bytes) -> str:
     """Standard, padded base64 (RFC 4648 §4): the form of every Starfish signature and nonce."""
     return base64.b64encode(raw).decode("ascii")
@@ -45,6 +48,7 @@ def b64decode(text: str, *, what: str = "base64 value") -> bytes:
         raise EncodingError(f"{what} must be standard padded base64 ({exc})") from None
 
 
+@rejects_garbage(EncodingError)
 def to_base64url(text: str) -> str:
     """base64url of the UTF-8 bytes, no padding (base64url.json)."""
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
@@ -61,15 +65,18 @@ def from_base64url(text: str) -> str:
         raise EncodingError(f"base64url value does not decode to UTF-8 text ({exc})") from None
 
 
+@rejects_garbage(EncodingError)
 def encode_link_fragment(origin: str, path: str, token: Any) -> str:
     """The fragment of a share link: base64url(JSON.stringify([origin, path, token])).
 
-    Plain JSON in insertion order, not canonical JSON, and non-ASCII characters written raw as
-    JavaScript does (base64url.json `link_fragment`).
+    Plain JSON in insertion order, not canonical JSON, written exactly as JavaScript does: non-ASCII
+    raw, lone surrogates escaped, numbers in JavaScript form (`1.0` as `1`, `1e-7`, 2**60 as
+    1152921504606847000) (base64url.json `link_fragment`). `json.dumps` would write Python forms.
     """
-    return to_base64url(json.dumps([origin, path, token], separators=(",", ":"), ensure_ascii=False))
+    return to_base64url(js_stringify([origin, path, token]))
 
 
+@rejects_garbage(EncodingError)
 def decode_link_fragment(fragment: str) -> Any:
     """Return the token of a link fragment (a leading `#` is allowed)."""
     raw = fragment[1:] if fragment.startswith("#") else fragment

@@ -6,6 +6,12 @@ Every function in the kit that rejects its input raises a subclass of `ProtocolE
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class ProtocolError(ValueError):
     """Base class. `code` is a short machine-readable reason; `str(err)` is the human sentence."""
@@ -64,3 +70,36 @@ class IdentityError(ProtocolError):
     """A passphrase that cannot derive an identity (empty or blank)."""
 
     code = "bad-passphrase"
+
+
+# Exceptions that malformed input provokes deep inside the standard library or `cryptography`:
+# `None.upper()`, `len(5)`, `entry["ct"]` on a list, `AESGCM(b"short")`, a value nested past the
+# recursion limit. They are programming-error types to a caller, so the guard below reports them
+# as the kit's own error instead (never a `ProtocolError`, which passes through untouched).
+_INPUT_FAILURES = (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError)
+
+_RAISE = object()
+
+
+def rejects_garbage(error: type[ProtocolError] = ProtocolError, *, returns: Any = _RAISE) -> Callable[[F], F]:
+    """Decorate a public function so unusable input raises `error` (or returns `returns`), never a bare
+    `TypeError`/`AttributeError`/`KeyError`.
+
+    Verifiers pass `returns=False` so that garbage verifies as "invalid" (fail closed).
+    """
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except ProtocolError:
+                raise
+            except _INPUT_FAILURES as exc:
+                if returns is not _RAISE:
+                    return returns
+                raise error(f"{fn.__name__}: unusable input ({type(exc).__name__}: {exc})") from exc
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate

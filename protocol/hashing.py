@@ -7,17 +7,21 @@ from typing import Any
 
 from protocol.canonical_json import canonical_bytes
 from protocol.constants import UNSAFE_KEYS
+from protocol.errors import CanonicalJsonError, rejects_garbage
 
 
+@rejects_garbage()
 def sha256_hex(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+@rejects_garbage(CanonicalJsonError)
 def document_hash(data: Any) -> str:
     """The hash of a regular document: SHA-256 hex of its canonical JSON."""
     return sha256_hex(canonical_bytes(data))
 
 
+@rejects_garbage(CanonicalJsonError)
 def append_hash(count: int, last: Any) -> str:
     """The hash an append-only log reports after an append: `hash({"n": count, "last": data})`.
 
@@ -26,6 +30,7 @@ def append_hash(count: int, last: Any) -> str:
     return document_hash({"n": count, "last": last})
 
 
+@rejects_garbage()
 def sanitize(value: Any) -> Any:
     """Drop prototype-pollution keys (`__proto__`, `constructor`, ...) from nested objects.
 

@@ -21,15 +21,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from protocol.canonical_json import stable_stringify
 from protocol.constants import AES_GCM_IV_BYTES, ENCRYPTED_FIELD, EPOCH_FIELD, KEYRING_WRAP_INFO, KEYRING_WRAP_SALT
 from protocol.encoding import EncodingError, b64decode, b64encode
-from protocol.errors import KeyFormatError, KeyringError
+from protocol.errors import KeyFormatError, KeyringError, rejects_garbage
 from protocol.keys import KemKey, SigningKey, hkdf_sha256, verify_ed25519
 
 
+@rejects_garbage(KeyringError)
 def derive_key(secret: str, salt: str, info: bytes) -> bytes:
     """The legacy E2E key derivation of crypto.json: HKDF-SHA256 over UTF-8 secret and salt."""
     return hkdf_sha256(secret.encode("utf-8"), salt=salt.encode("utf-8"), info=info)
 
 
+@rejects_garbage(KeyringError)
 def added_sig_input(entry: Mapping[str, Any], epoch: int) -> str:
     return stable_stringify(
         {
@@ -43,6 +45,7 @@ def added_sig_input(entry: Mapping[str, Any], epoch: int) -> str:
     )
 
 
+@rejects_garbage(KeyringError)
 def wrap_for_recipient(
     cek: bytes,
     recipient_kem_pub: str,
@@ -72,6 +75,7 @@ def wrap_for_recipient(
     return entry
 
 
+@rejects_garbage(KeyringError)
 def unwrap(entry: Mapping[str, Any], recipient: KemKey) -> bytes:
     """Recover the content key from a wrap entry addressed to `recipient`."""
     try:
@@ -88,6 +92,7 @@ def unwrap(entry: Mapping[str, Any], recipient: KemKey) -> bytes:
         raise KeyringError("wrap entry failed AES-GCM authentication (wrong recipient or tampered ct)") from None
 
 
+@rejects_garbage(returns=False)
 def entry_signature_valid(entry: Mapping[str, Any], epoch: int) -> bool:
     """True when `addedSig` verifies under `addedBy`; never raises."""
     try:
@@ -98,6 +103,7 @@ def entry_signature_valid(entry: Mapping[str, Any], epoch: int) -> bool:
     return verify_ed25519(entry.get("addedBy", ""), raw, message)
 
 
+@rejects_garbage(KeyringError)
 def encrypt_document(plaintext: bytes, cek: bytes, epoch: int, *, iv: bytes | None = None) -> dict[str, Any]:
     """The `{_encrypted, _epoch}` wrapper pushed to a delegated collection; AAD is `str(epoch)`."""
     iv = iv if iv is not None else secrets.token_bytes(AES_GCM_IV_BYTES)
@@ -105,10 +111,12 @@ def encrypt_document(plaintext: bytes, cek: bytes, epoch: int, *, iv: bytes | No
     return {ENCRYPTED_FIELD: b64encode(iv + sealed), EPOCH_FIELD: epoch}
 
 
+@rejects_garbage(KeyringError)
 def encrypt_json(data: Any, cek: bytes, epoch: int, *, iv: bytes | None = None) -> dict[str, Any]:
     return encrypt_document(json.dumps(data, ensure_ascii=False).encode("utf-8"), cek, epoch, iv=iv)
 
 
+@rejects_garbage(KeyringError)
 def decrypt_document(wrapper: Mapping[str, Any], cek: bytes) -> bytes:
     """The plaintext bytes of an encrypted document wrapper."""
     try:

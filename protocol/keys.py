@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from protocol.constants import USER_ID_HEX_LEN
 from protocol.encoding import EncodingError, hex_to_bytes
-from protocol.errors import KeyFormatError
+from protocol.errors import KeyFormatError, rejects_garbage
 
 
 def user_id_from_pub(pub_hex: str) -> str:
@@ -29,6 +29,7 @@ def user_id_from_pub(pub_hex: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:USER_ID_HEX_LEN]
 
 
+@rejects_garbage(KeyFormatError)
 def hkdf_sha256(ikm: bytes, *, salt: bytes, info: bytes, length: int = 32) -> bytes:
     """HKDF-SHA256 (RFC 5869); the one KDF the protocol uses."""
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
@@ -57,6 +58,7 @@ class SigningKey:
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
+    @rejects_garbage(KeyFormatError)
     def derive(cls, seed: bytes, label: str) -> SigningKey:
         """A deterministic key from a seed and a label (for reproducible vectors and tests)."""
         ikm = hkdf_sha256(seed, salt=b"starfish-conformance-test-key", info=label.encode("utf-8"))
@@ -70,6 +72,7 @@ class SigningKey:
         """The seed as hex. Only for writing test vectors; never log it."""
         return self._key.private_bytes_raw().hex()
 
+    @rejects_garbage()
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)
 
@@ -77,6 +80,7 @@ class SigningKey:
         return f"SigningKey(pub={self.pub[:16]}…)"
 
 
+@rejects_garbage(returns=False)
 def verify_ed25519(pub_hex: str, signature: bytes, message: bytes) -> bool:
     """True when `signature` is a valid Ed25519 signature by `pub_hex`; never raises.
 
@@ -114,6 +118,7 @@ class KemKey:
         return cls(X25519PrivateKey.generate())
 
     @classmethod
+    @rejects_garbage(KeyFormatError)
     def derive(cls, seed: bytes, label: str) -> KemKey:
         ikm = hkdf_sha256(seed, salt=b"starfish-conformance-test-kem", info=label.encode("utf-8"))
         return cls(X25519PrivateKey.from_private_bytes(ikm))

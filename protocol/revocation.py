@@ -12,14 +12,16 @@ from typing import Any
 from protocol.canonical_json import stable_stringify
 from protocol.constants import REVLIST_DOMAIN
 from protocol.encoding import EncodingError, b64decode, b64encode
-from protocol.errors import KeyFormatError, RevocationListError
+from protocol.errors import KeyFormatError, RevocationListError, rejects_garbage
 from protocol.keys import SigningKey, user_id_from_pub, verify_ed25519
 
 
+@rejects_garbage(RevocationListError)
 def revocation_list_signing_input(revocation_list: Mapping[str, Any]) -> str:
     return REVLIST_DOMAIN + stable_stringify({k: v for k, v in revocation_list.items() if k != "sig"})
 
 
+@rejects_garbage(RevocationListError)
 def build_revocation_list(
     issuer: SigningKey,
     generation: int,
@@ -40,6 +42,7 @@ def build_revocation_list(
     return {**unsigned, "sig": b64encode(signature)}
 
 
+@rejects_garbage(RevocationListError)
 def verify_revocation_list(revocation_list: Any) -> None:
     """Raise `RevocationListError` unless the list is well formed and signed by its `iss`."""
     if not isinstance(revocation_list, Mapping):
@@ -72,6 +75,7 @@ def verify_revocation_list(revocation_list: Any) -> None:
         raise RevocationListError("revocation list bad-signature: sig does not verify under iss", code="bad-signature")
 
 
+@rejects_garbage(RevocationListError)
 def is_revoked(revocation_list: Mapping[str, Any], *, sub: str, cap_nonce: str) -> bool:
     """Does this (already verified) list revoke the cap with subject `sub` and nonce `cap_nonce`?
 
