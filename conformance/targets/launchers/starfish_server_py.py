@@ -38,9 +38,9 @@ def build_app():  # type: ignore[no-untyped-def]
         generate_openapi_spec,
         load_config_file,
     )
+    from starfish_server.config.schema import ConfigEndpointOptions
     from starfish_server.router import SyncRouterOptions, create_sync_router
     from starfish_server.router.cap_resolver import create_cap_cert_role_resolver
-    from starfish_server.config.schema import ConfigEndpointOptions
 
     config_path = os.environ.get("STARFISH_CONFIG")
     if not config_path:
