@@ -20,10 +20,12 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrars() -> list[Register]:
+    from conformance.profile.cli import register as register_profile
+    from conformance.run import register as register_run
     from reference_server.cli import register as register_serve
     from vectors.cli import register as register_vectors
 
-    return [register_vectors, register_serve]
+    return [register_run, register_profile, register_vectors, register_serve]
 
 
 def build_parser() -> argparse.ArgumentParser:
