@@ -119,7 +119,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 @pytest.fixture(scope="session")
-def starfish_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTarget]:
+def starfish_target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningTarget]:
     """The running server under test (started once per session, or per xdist worker)."""
     state = _state(request.config)
     if state is None:
