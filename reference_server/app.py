@@ -27,7 +27,7 @@ from reference_server.append_log import pull_append, push_append
 from reference_server.auth import Authenticator, AuthError, Caller, read_body
 from reference_server.batch import batch_pull
 from reference_server.bodies import is_json_media_type, mime_allowed, parse_json_object
-from reference_server.config import Collection, ServerConfig
+from reference_server.config import PUBLIC, Collection, ServerConfig
 from reference_server.documents import pull_blob, pull_document, push_blob, push_document
 from reference_server.listing import list_documents, parse_limit
 from reference_server.nonce_cache import NonceCache
@@ -230,6 +230,8 @@ class StarfishApp:
 
     async def _document(self, req: Request, action: str, route: DocRoute, params: dict[str, str]) -> Response:
         col = route.collection
+        # pullOnly/pushOnly answer 405 with the messages of http-errors.json; the official server answers 404
+        # because it never registers the route, which hides the real reason from the client.
         if action == "pull":
             if col.push_only and not route.keyring:
                 return errors.error(405, errors.WRITE_ONLY)
@@ -247,8 +249,12 @@ class StarfishApp:
         key = route.template.resolve(params)
         identity = params.get("identity")
         now = now_ms()
+        # A presented cap is always authenticated (401s apply), but on a route whose roles include `public` the
+        # scope-path and identity-param steps (16-17), which only narrow access, are skipped: showing a valid cap
+        # must never reach less than anonymous access does (e.g. reading someone else's public profile).
+        public = PUBLIC in (col.read_roles if op == READ else col.write_roles)
         try:
-            caller = await self._authenticate(req, now, key, identity)
+            caller = await self._authenticate(req, now, None if public else key, None if public else identity)
         except AuthError as exc:
             return self._auth_failure(exc)
         roles = effective_roles(caller, col, op, identity)
@@ -340,8 +346,9 @@ class StarfishApp:
         target = prefix_template.resolve(params)
         identity = params.get("identity")
         now = now_ms()
+        public = PUBLIC in col.read_roles  # steps 16-17 never narrow public access (see _document)
         try:
-            caller = await self._authenticate(req, now, target, identity)
+            caller = await self._authenticate(req, now, None if public else target, None if public else identity)
         except AuthError as exc:
             return self._auth_failure(exc)
         roles = effective_roles(caller, col, READ, identity)

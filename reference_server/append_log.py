@@ -85,7 +85,11 @@ class Bounds:
 def parse_bounds(
     cfg: AppendOnly, checkpoint: str | None, limit: str | None, last: str | None, full: str | None, now: int
 ) -> Bounds | str:
-    """Digest §1.7 rules 1-5, in order; returns the error string on failure."""
+    """Digest §1.7 rules 1-5, in order; returns the error string on failure.
+
+    `checkpoint` is strictly-after at every value, 0 included (rule 6): the official code returns an
+    element with ts 0 for `checkpoint=0`, which a client resuming from 0 would then see twice.
+    """
     after = None
     if checkpoint is not None:
         after = _canonical_int(checkpoint)

@@ -36,7 +36,10 @@ def pull_document(
     keyring_key: str | None,
     with_keyring: bool,
 ) -> Response:
-    """`keyring_key` is the keyring to project when `with_keyring` (None: the caller may not see it)."""
+    """`with_keyring` adds the keyring at `keyring_key` (`null` when missing or when the collection has none).
+
+    The caller decides `with_keyring`: False when the cap's scope does not cover the keyring (digest §5.11).
+    """
     headers = cache_control(col)
     doc = store.get_doc(key)
     if doc is not None and col.ttl_ms is not None and now - doc.ts > col.ttl_ms:
@@ -51,8 +54,8 @@ def pull_document(
         text = f'{{"data":{data_json},"hash":"{doc.hash}","timestamp":{now}'
         if doc.author_pubkey is not None:
             text += f',"authorPubkey":{dumps(doc.author_pubkey)},"authorSignature":{dumps(doc.author_signature)}'
-    if with_keyring and keyring_key is not None:
-        keyring = store.get_doc(keyring_key)
+    if with_keyring:
+        keyring = store.get_doc(keyring_key) if keyring_key is not None else None
         if keyring is None:
             text += ',"keyring":null'
         else:

@@ -1,7 +1,8 @@
 """Every error body the server sends, in one place (digest §6, http-errors.json).
 
 All bodies are `{"error": "<string>"}`, plus `currentHash` on `hash_mismatch` and `limit` on
-`append_limit_exceeded`. Resolver 401s share one body on the wire; the reason is logged.
+`append_limit_exceeded`; 404 and 405 too, for one shape everywhere (FastAPI sends `{"detail": ...}`
+there). Resolver 401s share one body on the wire; the reason is logged.
 """
 
 from __future__ import annotations

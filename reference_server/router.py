@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from reference_server.config import Collection, ConfigError, ServerConfig, Template
 
 PARAM_VALUE = re.compile(r"[a-zA-Z0-9._:@-]+")
+_UNSAFE_KEY = re.compile(r"\.\.|//|[\x00-\x1f]|(?:^|/)\.(?:/|$)")
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def unsafe_key(key: str) -> bool:
     A lone `.` segment is refused too (the official server allows it): it would make a key whose scope-path
     match depends on whether `.` segments are collapsed.
     """
-    return ".." in key or "//" in key or any(ord(c) < 0x20 for c in key) or "." in key.split("/")
+    return _UNSAFE_KEY.search(key) is not None
 
 
 class Router:

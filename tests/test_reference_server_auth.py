@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 from typing import Any
 
 import httpx
 import pytest
-from refserver_support import default_server, fresh
+from refserver_support import ServerThread, default_server, fresh
 
 from conformance.client import StarfishClient
 from conformance.identities import audience, member, paired_device, root_device, scope
@@ -17,6 +18,7 @@ from protocol.capcert import build_cap_cert, cap_header, sign_cap_cert
 from protocol.keys import KemKey, SigningKey
 from protocol.revocation import build_revocation_list
 from protocol.signing import auth_headers, now_ms
+from reference_server.app import ServerOptions
 from reference_server.nonce_cache import NonceCache, NonceVerdict
 
 UNAUTHORIZED = {"error": "Unauthorized"}
@@ -470,3 +472,30 @@ def test_cap_header_accepts_any_key_order(client: StarfishClient) -> None:
     request.headers["Authorization"] = "Cap " + base64.b64encode(reordered).decode()
     assert request.headers["Authorization"] != cap_header(device.cert)
     expect(client.send(request), 200)
+
+
+def test_full_replay_cache_is_a_503_not_a_401() -> None:
+    server = ServerThread(options=ServerOptions(nonce_max_entries=2))
+    try:
+        with server.client() as c:
+            doc = fresh()
+            statuses = [c.pull(f"guestbook/{doc}", device=root_device()).status_code for _ in range(3)]
+            assert statuses == [200, 200, 503]
+            expect(c.pull(f"guestbook/{doc}", device=root_device()), 503, {"error": "Replay cache full; retry later"})
+            expect(c.pull(f"guestbook/{doc}"), 200)  # anonymous reads are unaffected
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1, 2"])
+def test_unparseable_content_length_never_reaches_a_handler(length: str) -> None:
+    """The HTTP layer (httptools) refuses these framings itself: a 4xx, never a 500 or a hang."""
+    server = default_server()
+    body = b'{"data":{}}'
+    request = (f"POST /v1/push/guestbook/{fresh()} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(request + body)
+        reply = sock.recv(4096)
+    status = int(reply.split(b" ", 2)[1])
+    assert 400 <= status < 500, reply
