@@ -31,13 +31,17 @@ class Recorder:
     def _on_response(self, response: httpx.Response) -> None:
         response.read()
         request = response.request
+        try:
+            request_body = _text(request.content)
+        except httpx.RequestNotRead:  # a streamed (chunked) body is not kept by httpx
+            request_body = "(streamed body, not recorded)"
         self.exchanges.append(
             {
                 "request": {
                     "method": request.method,
                     "url": str(request.url),
                     "headers": dict(request.headers),
-                    "body": _text(request.content),
+                    "body": request_body,
                 },
                 "response": {
                     "status": response.status_code,

@@ -24,7 +24,7 @@ from protocol.signing import now_ms
 from reference_server import errors
 from reference_server.access import READ, WRITE, allowed, effective_roles, forbidden_field
 from reference_server.append_log import pull_append, push_append
-from reference_server.auth import Authenticator, AuthError, Caller, read_body
+from reference_server.auth import Authenticator, AuthError, Caller, ClientGone, read_body
 from reference_server.batch import batch_pull
 from reference_server.bodies import is_json_media_type, mime_allowed, parse_json_object
 from reference_server.config import PUBLIC, Collection, ServerConfig
@@ -125,6 +125,8 @@ class StarfishApp:
         if kind == "http":
             try:
                 response = await self._dispatch(Request(scope, receive))
+            except ClientGone:
+                return
             except Exception:
                 log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
                 response = errors.error(500, errors.INTERNAL)
@@ -233,13 +235,13 @@ class StarfishApp:
         # pullOnly/pushOnly answer 405 with the messages of http-errors.json; the official server answers 404
         # because it never registers the route, which hides the real reason from the client.
         if action == "pull":
-            if col.push_only and not route.keyring:
+            if col.push_only:
                 return errors.error(405, errors.WRITE_ONLY)
             if req.method != "GET":
                 return errors.method_not_allowed("GET")
             op = READ
         else:
-            if col.pull_only and not route.keyring:
+            if col.pull_only:
                 return errors.error(405, errors.READ_ONLY)
             if req.method != "POST":
                 return errors.method_not_allowed("POST")
@@ -277,8 +279,6 @@ class StarfishApp:
         if self._over_limit(col, "pull", caller, req, now):
             return errors.error(429, errors.RATE_LIMITED)
         if_none_match = req.headers.get("if-none-match")
-        if route.keyring:
-            return pull_document(self.store, col, key, now, roles, if_none_match, None, False)
         if col.binary:
             return pull_blob(self.store, col, key, if_none_match)
         if col.is_log:
@@ -302,7 +302,7 @@ class StarfishApp:
         if self._over_limit(col, "push", caller, req, now):
             return errors.error(429, errors.RATE_LIMITED)
         content_type = req.headers.get("content-type")
-        binary = col.binary and not route.keyring
+        binary = col.binary
         if binary:
             if not mime_allowed(content_type, col.allowed_mime_types):
                 return errors.content_type_not_allowed(content_type or "", col.allowed_mime_types)
@@ -318,8 +318,6 @@ class StarfishApp:
         body = parse_json_object(raw)
         if isinstance(body, Response):
             return body
-        if route.keyring:
-            return push_document(self.store, key, body, caller, now)
         data = body.get("data")
         if isinstance(data, dict):
             if col.field_permissions:

@@ -147,6 +147,10 @@ def validate_kind(cert: dict[str, Any]) -> None:
     _scope_barriers(cert, kind)
 
 
+class ClientGone(Exception):
+    """The client disconnected before sending its whole body: nothing may be acted on, nothing can be sent."""
+
+
 async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The request body, or None as soon as it exceeds `limit` (holds for chunked bodies too)."""
     chunks: list[bytes] = []
@@ -154,7 +158,7 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(chunks)  # client went away; nothing more will come
+            raise ClientGone  # a truncated body must never be stored
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)

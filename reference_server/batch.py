@@ -18,7 +18,7 @@ from reference_server import errors
 from reference_server.access import READ, allowed, effective_roles, filter_json, hidden_fields
 from reference_server.append_log import Bounds, parse_bounds, read_window
 from reference_server.auth import Caller
-from reference_server.config import Collection
+from reference_server.config import PUBLIC, Collection
 from reference_server.ratelimit import RateLimiter
 from reference_server.responses import Response, dumps, json_text
 from reference_server.router import unsafe_key, valid_params
@@ -156,7 +156,9 @@ def _entry(
     key = col.template.resolve(params)
     if unsafe_key(key):
         return _error(errors.INVALID_PATH_PARAM)
-    if not caller.path_allowed(key) or any(key == s or key.endswith("/" + s) for s in DENY_SUFFIXES):
+    # Scope paths narrow private collections only, as on the standalone routes (app._document).
+    in_scope = PUBLIC in col.read_roles or caller.path_allowed(key)
+    if not in_scope or any(key == s or key.endswith("/" + s) for s in DENY_SUFFIXES):
         return _error(errors.FORBIDDEN)
     if col.push_only:
         return _error(errors.WRITE_ONLY)

@@ -9,7 +9,7 @@ key under the prefix, chunk keys of segmented logs included).
 from __future__ import annotations
 
 from reference_server.auth import Caller
-from reference_server.config import Collection
+from reference_server.config import PUBLIC, Collection
 from reference_server.responses import Response, json_response
 from reference_server.router import PARAM_VALUE, Router
 from reference_server.storage import Store
@@ -34,13 +34,14 @@ def list_documents(
     cursor = prefix + after if after is not None else ""
     items: list[str] = []
     parts_prefix = prefix.split("/")[:-1] if prefix else []
+    scoped = PUBLIC not in col.read_roles  # scope paths narrow private collections only (app._document)
     while len(items) <= limit:
         keys = store.list_keys(kind, prefix, cursor, limit + 1)
         if not keys:
             break
         for key in keys:
             suffix = key[len(prefix) :]
-            if not PARAM_VALUE.fullmatch(suffix) or not caller.path_allowed(key):
+            if not PARAM_VALUE.fullmatch(suffix) or (scoped and not caller.path_allowed(key)):
                 continue
             match = router.match_doc(col.namespace, [*parts_prefix, suffix])
             if match is not None and match[0].collection is col and not match[0].keyring:

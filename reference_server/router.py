@@ -8,6 +8,7 @@ make a path ambiguous; that is a startup error.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -22,6 +23,17 @@ class DocRoute:
     collection: Collection
     template: Template
     keyring: bool  # True: this route serves the collection's keyring document
+
+
+def _keyring_collection(col: Collection) -> Collection:
+    """The keyring as a plain JSON document with the collection's roles, limits and rate limits.
+
+    Data-only rules (append-only, binary, TTL, field permissions, schema, pullOnly/pushOnly) do not apply.
+    """
+    return dataclasses.replace(
+        col, allowed_mime_types=("application/json",), binary=False, pull_only=False, push_only=False,
+        append_only=None, ttl_ms=None, keyring=None, listable=False, object_schema=None, field_permissions={},
+    )
 
 
 def _shape(template: Template) -> tuple[str | None, ...]:
@@ -67,7 +79,7 @@ class Router:
         for col in config.all_collections():
             self._add_doc(DocRoute(col, col.template, keyring=False))
             if col.keyring is not None:
-                self._add_doc(DocRoute(col, col.keyring, keyring=True))
+                self._add_doc(DocRoute(_keyring_collection(col), col.keyring, keyring=True))
             if col.listable:
                 prefix = Template("/".join(col.template.text.split("/")[:-1]), col.template.segments[:-1])
                 self._add_list(col, prefix)

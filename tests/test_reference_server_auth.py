@@ -499,3 +499,16 @@ def test_unparseable_content_length_never_reaches_a_handler(length: str) -> None
         reply = sock.recv(4096)
     status = int(reply.split(b" ", 2)[1])
     assert 400 <= status < 500, reply
+
+
+def test_a_valid_cap_never_reaches_less_than_anonymous_access(client: StarfishClient) -> None:
+    """On public routes the narrowing steps (scope paths, identity binding) are skipped; the 401 steps are not."""
+    alice, bob = root_device(), root_device(scope(["profiles"], ["read"], ["shared/**"]))
+    expect(client.push(f"profiles/{alice.identity}", {"name": "alice"}, device=alice), 200)
+    expect(client.pull(f"profiles/{alice.identity}"), 200)
+    expect(client.pull(f"profiles/{alice.identity}", device=bob), 200)  # not bob's identity, outside his paths
+    expect(client.push(f"profiles/{alice.identity}", {"name": "bob"}, device=bob), 403, FORBIDDEN)  # write is `self`
+    doc = fresh()
+    expect(client.push(f"guestbook/{doc}", {"g": 1}), 200)
+    got = client.batch(["guestbook"], params={"guestbook": [{"docId": doc}]}, device=bob).json()
+    assert got["collections"]["guestbook"][0]["data"] == {"g": 1}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import time
 from typing import Any
 
 import httpx
@@ -333,3 +335,14 @@ def test_fuzzed_requests_never_500(route: str, body: bytes, query: str, content_
     assert response.status_code < 500, response.text
     if response.content and response.headers.get("content-type") == "application/json":
         response.json()
+
+
+def test_a_body_cut_off_by_a_disconnect_is_never_stored(client: StarfishClient) -> None:
+    server, doc = default_server(), fresh()
+    head = (f"POST /v1/push/guestbook/{doc} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head.encode() + b'b\r\n{"data":{}}\r\n')  # a complete JSON object, but no final chunk
+        time.sleep(0.2)
+    time.sleep(0.2)
+    assert client.pull(f"guestbook/{doc}").json()["hash"] == ""

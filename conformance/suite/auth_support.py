@@ -16,13 +16,18 @@ import pytest
 
 from conformance.client import StarfishClient
 from conformance.identities import Device
-from conformance.suite.support import _show, body_json, cap_device, expect_ok, expect_status, fresh, root
+from conformance.suite.support import body_json, cap_device, expect_ok, expect_status, fresh, root
 from protocol.keys import SigningKey
 from protocol.revocation import build_revocation_list
 from protocol.signing import auth_headers, sign_request
 
 UNAUTHORIZED = {"error": "Unauthorized"}
 FORBIDDEN = {"error": "Forbidden"}
+
+
+def _show(response: httpx.Response) -> str:
+    return f"{response.request.method} {response.request.url.raw_path.decode('ascii', 'replace')} -> " \
+           f"{response.status_code} {response.content[:400].decode('utf-8', errors='replace')!r}"
 
 
 def expect_exact(response: httpx.Response, status: int, body: dict[str, Any]) -> None:

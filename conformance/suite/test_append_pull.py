@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checks import MUST, check
+from conformance.checks import MUST, SHOULD, check
 from conformance.suite.append_support import (
     LOGS,
     append_ok,
@@ -57,8 +57,20 @@ def test_bound_required(client, collection):
 @logs
 def test_checkpoint_zero_is_bound(client, collection):
     log = new_log(collection)
-    fill(client, log, [0, 5, 9])
+    fill(client, log, [5, 9])
     assert stamps_of(pull(client, log, {"checkpoint": "0"})) == [5, 9]
+
+
+@check("append.pull.checkpoint-zero-strict", level=SHOULD,
+       rule="checkpoint=0 is strict too: an element stored at ts 0 is not returned (a client resuming from 0 would "
+            "see it twice)",
+       source="digest §1.7 rule 6, §4.2 step 3 (ts 0 is valid on an empty log)")
+@logs
+def test_checkpoint_zero_strict(client, collection):
+    log = new_log(collection)
+    fill(client, log, [0, 5, 9])
+    got = stamps_of(pull(client, log, {"checkpoint": "0"}))
+    assert got == [5, 9], f"checkpoint=0 must keep only ts > 0: expected [5, 9], got {got}"
 
 
 @check("append.pull.full-with-bounds", level=MUST,

@@ -18,6 +18,7 @@ from conformance.suite.auth_support import (
     ServerClock,
     expect_absent,
     expect_data,
+    expect_exact,
     expect_forbidden,
     expect_unauthorized,
     signed_over,
@@ -50,6 +51,8 @@ def test_unsigned_body_json_collection(client, content_type):
     expect_status(response, 401, 415)
     if response.status_code == 401:
         expect_unauthorized(response)
+    else:
+        expect_exact(response, 415, {"error": "Content-Type must be application/json"})
     expect_absent(client, path)
 
 

@@ -91,3 +91,20 @@ def test_list_uses_read_roles(client):
     expect_forbidden(client.list(f"chats/{group}", device=writer))
     body = expect_ok(client.list(f"chats/{group}", device=cap_device("chats", ("read",))))
     assert body.get("items") == ["mon"], body
+
+
+@check("auth.role.identity-param-binds-cap-roles", level=MUST,
+       rule="An {identity} path param must equal the caller's bound identity even where a cap role is listed: "
+            "cap:read/write:vault reaches vault/<own>/... but gets 403 on vault/<other user>/...",
+       source="digest §5.5 step 17, §6.2")
+def test_identity_param_binds_cap_roles(client):
+    owner, other = root(("vault",), ("read", "write")), root(("vault",), ("read", "write"))
+    item = fresh("item")
+    theirs, mine = f"vault/{owner.identity}/{item}", f"vault/{other.identity}/{item}"
+    sealed = {"_encrypted": "b3BhcXVl", "_epoch": 1}
+    expect_ok(client.push(theirs, sealed, device=owner))
+    expect_forbidden(client.pull(theirs, device=other))
+    expect_forbidden(client.push(theirs, {"_encrypted": "b3Zlcg==", "_epoch": 2}, device=other))
+    expect_data(client.pull(theirs, device=owner), sealed)
+    expect_ok(client.push(mine, sealed, device=other))
+    expect_data(client.pull(mine, device=other), sealed)
