@@ -117,3 +117,15 @@ def test_profile_commands():
     assert Path(path).is_file()
     shown = json.loads(run("profile", "show").stdout)
     assert shown["version"] == 1 and shown["collections"]
+
+
+def test_parallel_run_gives_the_same_result(tmp_path: Path):
+    """Checks are independent: two xdist workers give exactly the serial outcomes."""
+    serial = run("run", "--output", str(tmp_path / "serial"), "-q", "--check", "sync.*", "--check", "auth.sig.*",
+                 "--check", "append.pull.*")
+    parallel = run("run", "--output", str(tmp_path / "parallel"), "-q", "-n", "2", "--check", "sync.*",
+                   "--check", "auth.sig.*", "--check", "append.pull.*")
+    assert serial.returncode == parallel.returncode == 0, serial.stdout[-2000:] + parallel.stdout[-2000:]
+    outcomes = {name: {i: e["outcome"] for i, e in results(tmp_path / name).items()} for name in ("serial", "parallel")}
+    assert outcomes["serial"] == outcomes["parallel"]
+    assert len(outcomes["serial"]) > 40
