@@ -20,12 +20,18 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrars() -> list[Register]:
+    from conformance.compare import register as register_compare
+    from conformance.fuzz import register as register_fuzz
+    from conformance.images import register as register_images
     from conformance.profile.cli import register as register_profile
     from conformance.run import register as register_run
+    from conformance.selfcheck import register as register_selfcheck
+    from load.cli import register as register_load
     from reference_server.cli import register as register_serve
     from vectors.cli import register as register_vectors
 
-    return [register_run, register_profile, register_vectors, register_serve]
+    return [register_run, register_selfcheck, register_compare, register_images, register_fuzz, register_profile,
+            register_vectors, register_serve, register_load]
 
 
 def build_parser() -> argparse.ArgumentParser:

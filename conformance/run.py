@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run every conformance check against a target and write results.jsonl, junit.xml, "
                     "summary.md and report.html.")
     parser.add_argument("--target", default="reference",
-                        help="reference (default), url:http://HOST:PORT/PREFIX or process:'CMD'")
+                        help="reference (default), starfish-server-py[@VERSION], starfish-server-ts[@VERSION], "
+                             "image:NAME[:TAG], url:http://HOST:PORT/PREFIX or process:'CMD'")
     parser.add_argument("--output", help="output folder (default reports/<target>-<time>)")
     parser.add_argument("--level", choices=("must", "should"), default="should",
                         help="gate on MUST failures only, or MUST and SHOULD (default)")
@@ -40,11 +41,16 @@ def run_suite(args: argparse.Namespace) -> int:
     from conformance.targets import TargetError, parse_target
 
     try:
-        name = parse_target(args.target).name
+        target = parse_target(args.target)
     except TargetError as exc:
         raise UsageError(str(exc)) from None
+    name = target.name
     if args.list:
         return _list_checks()
+    try:
+        target.preflight()  # installs, engine and image checks: once, with one line, before any worker
+    except TargetError as exc:
+        raise UsageError(f"target {args.target}: {exc}") from None
     output = Path(args.output) if args.output else Path("reports") / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     pytest_args = [str(SUITE), "-p", "no:cacheprovider", "--starfish-target", args.target,
                    "--starfish-level", args.level, "--starfish-output", str(output),

@@ -10,28 +10,39 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reference_server.auth import ROOT_ROLE, Caller
+from reference_server.auth import PUBLIC_ROLES, ROOT_ROLE, Caller
 from reference_server.config import PUBLIC, SELF, Collection
+from reference_server.faults import NO_FAULTS, Faults
 
 READ, WRITE = "read", "write"
 
 
-def effective_roles(caller: Caller, col: Collection, op: str, identity_param: str | None) -> frozenset[str]:
+def effective_roles(
+    caller: Caller, col: Collection, op: str, identity_param: str | None, faults: Faults = NO_FAULTS
+) -> frozenset[str]:
     if (
         identity_param is not None
         and caller.authenticated
-        and identity_param == caller.identity
+        and (identity_param == caller.identity or faults.on("self-any-identity"))
         and caller.covers(op, col.name)
     ):
         return caller.roles | {SELF}
     return caller.roles
 
 
-def allowed(col: Collection, op: str, roles: frozenset[str]) -> bool:
+def allowed(col: Collection, op: str, roles: frozenset[str], faults: Faults = NO_FAULTS) -> bool:
     """The collection role check plus rootOnly (digest §6.2). `public` in the list admits everyone."""
     listed = col.read_roles if op == READ else col.write_roles
-    if col.root_only and ROOT_ROLE not in roles:
+    if col.root_only and ROOT_ROLE not in roles and not faults.on("root-only-ignored"):
         return False
+    if faults:
+        if faults.on("public-read-grants-write") and op == WRITE and PUBLIC in col.read_roles:
+            return True
+        if faults.on("public-needs-cap") and PUBLIC in listed and roles == PUBLIC_ROLES:
+            return False
+        if faults.on("scope-star-wildcard") and f"cap:{op}:*" in roles and any(
+                role.startswith(f"cap:{op}:") for role in listed):
+            return True
     return PUBLIC in listed or not listed.isdisjoint(roles)
 
 

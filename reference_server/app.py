@@ -13,7 +13,10 @@ answered `500 {"error":"Internal error"}`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,11 +27,12 @@ from protocol.signing import now_ms
 from reference_server import errors
 from reference_server.access import READ, WRITE, allowed, effective_roles, forbidden_field
 from reference_server.append_log import pull_append, push_append
-from reference_server.auth import Authenticator, AuthError, Caller, ClientGone, read_body
+from reference_server.auth import Authenticator, AuthError, Caller, ClientGone, anonymous, read_body
 from reference_server.batch import batch_pull
-from reference_server.bodies import is_json_media_type, mime_allowed, parse_json_object
+from reference_server.bodies import is_json_media_type, media_type, mime_allowed, parse_json_object
 from reference_server.config import PUBLIC, Collection, ServerConfig
 from reference_server.documents import pull_blob, pull_document, push_blob, push_document
+from reference_server.faults import NO_FAULTS, Faults, StaleReadStore
 from reference_server.listing import list_documents, parse_limit
 from reference_server.nonce_cache import NonceCache
 from reference_server.openapi import build_openapi
@@ -94,22 +98,29 @@ def _rule_key(col: Collection, action: str) -> str:
 
 
 class StarfishApp:
-    """`StarfishApp(config, store, options)` is an ASGI 3 application."""
+    """`StarfishApp(config, store, options)` is an ASGI 3 application.
 
-    def __init__(self, config: ServerConfig, store: Store, options: ServerOptions | None = None) -> None:
+    `faults` switches on deliberate bugs for the self-check (reference_server/faults.py); only
+    `python -m reference_server.mutant` passes it, never `serve`.
+    """
+
+    def __init__(self, config: ServerConfig, store: Store, options: ServerOptions | None = None, *,
+                 faults: Faults = NO_FAULTS) -> None:
         self.config = config
         self.store = store
+        self.faults = faults
         self.options = options or ServerOptions()
         prefix = self.options.prefix.rstrip("/")
         if prefix and not prefix.startswith("/"):
             raise ValueError("the mount prefix must start with /")
         self.prefix = prefix
         self.router = Router(config)
-        self.revocations = Revocations(store)
+        self.revocations = Revocations(store, faults=faults)
         self.nonces = NonceCache(per_signer_limit=self.options.nonce_per_signer_limit,
                                  max_entries=self.options.nonce_max_entries)
-        self.auth = Authenticator(self.nonces, self.revocations,
-                                  max_signed_body_bytes=self.options.max_signed_body_bytes)
+        self.auth = Authenticator(self.nonces, self.revocations, faults=faults,
+                                  max_signed_body_bytes=self.options.max_signed_body_bytes
+                                  * (1024 if faults.on("signed-body-guard-off") else 1))
         self.limiter = RateLimiter()
         self._schemas = {
             id(c): jsonschema.validators.validator_for(c.object_schema)(c.object_schema)
@@ -130,6 +141,8 @@ class StarfishApp:
             except Exception:
                 log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
                 response = errors.error(500, errors.INTERNAL)
+            if response.status >= 400 and self.faults.on("error-not-json"):
+                response.headers[:] = [(b"content-type", b"text/plain")]
             headers = response.headers
             if response.status != 304:
                 headers.append((b"content-length", str(len(response.body)).encode("ascii")))
@@ -198,6 +211,11 @@ class StarfishApp:
 
     def _config_view(self) -> dict[str, Any]:
         view: dict[str, Any] = {"collections": [c.client_info() for c in self.config.collections]}
+        if self.faults.on("config-snake-case"):
+            for info in view["collections"]:
+                if "appendOnly" in info:
+                    info["appendOnly"] = {re.sub("([A-Z])", r"_\1", k).lower(): v
+                                          for k, v in info["appendOnly"].items()}
         if self.config.namespaces:
             view["namespaces"] = {ns: {"collections": [c.client_info() for c in cols]}
                                   for ns, cols in self.config.namespaces.items()}
@@ -210,8 +228,8 @@ class StarfishApp:
         if raw is None:
             raw = await read_body(req.receive, self.options.max_revocation_body_bytes)
         if raw is None or len(raw) > self.options.max_revocation_body_bytes:
-            return errors.error(413, errors.PAYLOAD_TOO_LARGE)
-        body = parse_json_object(raw)
+            return self._payload_too_large()
+        body = parse_json_object(raw, self.faults)
         if isinstance(body, Response):
             return body
         try:
@@ -226,7 +244,26 @@ class StarfishApp:
 
     def _auth_failure(self, exc: AuthError) -> Response:
         log.info("auth rejected (%s): %s", exc.status, exc.reason)
+        if exc.status == 401 and self.faults.on("unauthorized-reason-leaked"):
+            return errors.error(401, exc.message, reason=exc.reason)
         return errors.error(exc.status, exc.message)
+
+    def _payload_too_large(self) -> Response:
+        return errors.error(413, "Payload Too Large" if self.faults.on("error-413-text") else errors.PAYLOAD_TOO_LARGE)
+
+    def _json_content_type(self, content_type: str | None) -> bool:
+        if self.faults.on("content-type-unchecked"):
+            return True
+        if self.faults.on("content-type-params-refused") and ";" in (content_type or ""):
+            return False
+        return is_json_media_type(content_type)
+
+    def _mime_allowed(self, content_type: str | None, col: Collection) -> bool:
+        if self.faults.on("mime-wildcard-prefix"):  # `image/*` read as "starts with image"
+            kinds = [t.split("/")[0] for t in col.allowed_mime_types if t.endswith("/*")]
+            if any(media_type(content_type).startswith(kind) for kind in kinds):
+                return True
+        return mime_allowed(content_type, col.allowed_mime_types)
 
     # ------------------------------------------------------------ pull and push
 
@@ -241,7 +278,7 @@ class StarfishApp:
                 return errors.method_not_allowed("GET")
             op = READ
         else:
-            if col.pull_only:
+            if col.pull_only and not self.faults.on("pull-only-writable"):
                 return errors.error(405, errors.READ_ONLY)
             if req.method != "POST":
                 return errors.method_not_allowed("POST")
@@ -255,12 +292,16 @@ class StarfishApp:
         # scope-path and identity-param steps (16-17), which only narrow access, are skipped: showing a valid cap
         # must never reach less than anonymous access does (e.g. reading someone else's public profile).
         public = PUBLIC in (col.read_roles if op == READ else col.write_roles)
+        public = public and not self.faults.on("public-scope-narrows")
         try:
-            caller = await self._authenticate(req, now, None if public else key, None if public else identity)
+            if public and self.faults.on("public-route-skips-auth"):
+                caller = anonymous()
+            else:
+                caller = await self._authenticate(req, now, None if public else key, None if public else identity)
         except AuthError as exc:
             return self._auth_failure(exc)
-        roles = effective_roles(caller, col, op, identity)
-        if not allowed(col, op, roles):
+        roles = effective_roles(caller, col, op, identity, self.faults)
+        if not allowed(col, op, roles, self.faults):
             return errors.error(403, errors.FORBIDDEN)
         if unsafe_key(key):
             return errors.error(400, errors.INVALID_PATH_PARAM)
@@ -270,6 +311,8 @@ class StarfishApp:
 
     def _over_limit(self, col: Collection, action: str, caller: Caller, req: Request, now: int) -> bool:
         rule = col.rate_limits.get(action)
+        if self.faults.on("rate-limit-ignored"):
+            return False
         return bool(rule) and self.limiter.over_limit(_rule_key(col, action), rule, caller.identity, req.client_ip, now)
 
     def _pull(
@@ -280,42 +323,45 @@ class StarfishApp:
             return errors.error(429, errors.RATE_LIMITED)
         if_none_match = req.headers.get("if-none-match")
         if col.binary:
-            return pull_blob(self.store, col, key, if_none_match)
+            return pull_blob(self.store, col, key, if_none_match, self.faults)
         if col.is_log:
-            return pull_append(self.store, col, key, req.query, roles, now, if_none_match)
+            return pull_append(self.store, col, key, req.query, roles, now, if_none_match, self.faults)
         with_keyring = bool(req.query_string) and req.query.get("withKeyring", "").lower() in ("1", "true")
         keyring_key = col.keyring.resolve(params) if col.keyring is not None else None
         if with_keyring and keyring_key is not None and not caller.path_allowed(keyring_key):
             with_keyring = False  # outside the cap's scope: silently omitted (digest §5.11)
-        return pull_document(self.store, col, key, now, roles, if_none_match, keyring_key, with_keyring)
+        return pull_document(self.store, col, key, now, roles, if_none_match, keyring_key, with_keyring, self.faults)
 
     async def _push(
         self, req: Request, route: DocRoute, col: Collection, key: str, caller: Caller, roles: frozenset[str],
         now: int,
     ) -> Response:
         declared = req.headers.get("content-length")
+        max_body = sys.maxsize if self.faults.on("body-limit-ignored") else col.max_body_bytes
         if declared is not None:
             if not declared or not set(declared) <= _DECIMAL_DIGITS:
                 return errors.error(400, errors.INVALID_CONTENT_LENGTH)
-            if int(declared) > col.max_body_bytes:
-                return errors.error(413, errors.PAYLOAD_TOO_LARGE)
+            if int(declared) > max_body:
+                return self._payload_too_large()
+        elif self.faults.on("body-limit-chunked-bypass"):
+            max_body = sys.maxsize
         if self._over_limit(col, "push", caller, req, now):
             return errors.error(429, errors.RATE_LIMITED)
         content_type = req.headers.get("content-type")
         binary = col.binary
         if binary:
-            if not mime_allowed(content_type, col.allowed_mime_types):
+            if not self._mime_allowed(content_type, col):
                 return errors.content_type_not_allowed(content_type or "", col.allowed_mime_types)
-        elif not is_json_media_type(content_type):
+        elif not self._json_content_type(content_type):
             return errors.error(415, errors.WRONG_CONTENT_TYPE)
         # A cap-authenticated body was read (and signed over) during authentication; an anonymous one is read
         # here, and the limit holds even without a Content-Length (chunked transfer).
-        raw = caller.body if caller.authenticated else await read_body(req.receive, col.max_body_bytes)
-        if raw is None or len(raw) > col.max_body_bytes:
-            return errors.error(413, errors.PAYLOAD_TOO_LARGE)
+        raw = caller.body if caller.authenticated else await read_body(req.receive, max_body)
+        if raw is None or len(raw) > max_body:
+            return self._payload_too_large()
         if binary:
             return push_blob(self.store, key, raw, content_type or "")
-        body = parse_json_object(raw)
+        body = parse_json_object(raw, self.faults)
         if isinstance(body, Response):
             return body
         data = body.get("data")
@@ -331,8 +377,12 @@ class StarfishApp:
                     return json_response(400, {"error": f"Schema validation failed: {failure.message}",
                                                "path": list(failure.absolute_path), "validator": failure.validator})
         if col.append_only is not None:
-            return push_append(self.store, col, key, body, caller, now)
-        return push_document(self.store, key, body, caller, now)
+            return push_append(self.store, col, key, body, caller, now, self.faults)
+        store = self.store
+        if self.faults.on("push-not-atomic"):  # read the current version, let other requests run, then decide
+            store = StaleReadStore(self.store, key)
+            await asyncio.sleep(0.05)
+        return push_document(store, key, body, caller, now, self.faults)
 
     # -------------------------------------------------------------- list, batch
 
@@ -349,8 +399,8 @@ class StarfishApp:
             caller = await self._authenticate(req, now, None if public else target, None if public else identity)
         except AuthError as exc:
             return self._auth_failure(exc)
-        roles = effective_roles(caller, col, READ, identity)
-        if not allowed(col, READ, roles):
+        roles = effective_roles(caller, col, READ, identity, self.faults)
+        if not allowed(col, READ, roles, self.faults):
             return errors.error(403, errors.FORBIDDEN)
         if unsafe_key(target):
             return errors.error(400, errors.INVALID_PATH_PARAM)
@@ -361,7 +411,7 @@ class StarfishApp:
         if limit is None:
             return errors.error(400, errors.INVALID_LIST_LIMIT)
         prefix = target + "/" if target else ""
-        return list_documents(self.store, self.router, col, prefix, query.get("after"), limit, caller)
+        return list_documents(self.store, self.router, col, prefix, query.get("after"), limit, caller, self.faults)
 
     async def _batch(self, req: Request, ns: str | None) -> Response:
         if req.method != "GET":
@@ -374,5 +424,5 @@ class StarfishApp:
         return batch_pull(
             store=self.store, collections=self.router.by_name[ns], query=req.query, caller=caller, now=now,
             limiter=self.limiter, client_ip=req.client_ip, max_collections=self.options.max_collections_per_batch,
-            max_append_elements=self.options.max_batch_append_elements,
+            max_append_elements=self.options.max_batch_append_elements, faults=self.faults,
         )

@@ -20,14 +20,16 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from protocol.capcert import check_well_formed, is_root_device_cap, path_glob_match, scope_allows_path, signature_valid
-from protocol.constants import CAP_CLOCK_SKEW_SEC, CAP_SCHEME_PREFIX, MAX_CAP_HEADER_BYTES, MAX_REQUEST_SKEW_MS
+from protocol.constants import CAP_CLOCK_SKEW_SEC, CAP_OPS, CAP_SCHEME_PREFIX, MAX_CAP_HEADER_BYTES, MAX_REQUEST_SKEW_MS
 from protocol.encoding import EncodingError, b64decode
 from protocol.errors import CapCertError
 from protocol.keys import user_id_from_pub
-from protocol.signing import signing_host, verify_request_signature
+from protocol.signing import signed_body, signing_host, verify_request_signature
 from reference_server import errors
+from reference_server.faults import NO_FAULTS, Faults
 from reference_server.nonce_cache import MAX_NONCE_LENGTH, NonceCache, NonceVerdict
 from reference_server.revocations import Revocations
 
@@ -179,7 +181,9 @@ class Authenticator:
         *,
         max_signed_body_bytes: int = 65_536,
         cap_cache_size: int = 4096,
+        faults: Faults = NO_FAULTS,
     ) -> None:
+        self.faults = faults
         self.nonces = nonces
         self.revocations = revocations
         self.max_signed_body_bytes = max_signed_body_bytes
@@ -209,8 +213,10 @@ class Authenticator:
         except CapCertError as exc:
             raise _unauthorized(f"cap-cert {exc.code}") from None
         scope = cert["scope"]
-        entry = _CachedCap(cert, signature_valid(cert), synthesize_roles(cert), frozenset(scope["ops"]),
-                           frozenset(scope["collections"]))
+        roles = synthesize_roles(cert)
+        if self.faults.on("scope-ops-ignored"):
+            roles |= {f"cap:{op}:{col}" for op in CAP_OPS for col in scope["collections"]}
+        entry = _CachedCap(cert, signature_valid(cert), roles, frozenset(scope["ops"]), frozenset(scope["collections"]))
         self._cap_cache[header] = entry
         if len(self._cap_cache) > self._cap_cache_size:
             self._cap_cache.popitem(last=False)
@@ -247,7 +253,9 @@ class Authenticator:
         if len(nonce) > MAX_NONCE_LENGTH:
             raise _unauthorized("X-Starfish-Nonce is too long")
         ts = int(ts_text)
-        if abs(ts - now_ms) > MAX_REQUEST_SKEW_MS:  # step 5
+        skew_ms = MAX_REQUEST_SKEW_MS + 2000 * (self.faults.on("skew-widened") - self.faults.on("skew-narrowed"))
+        clock_ts = ts * 1000 if self.faults.on("ts-seconds-accepted") and 0 < ts < 10**11 else ts
+        if abs(clock_ts - now_ms) > skew_ms:  # step 5
             raise _unauthorized("request timestamp outside clock skew")
         try:  # step 6: shape, window (±300 s, inclusive), signature (cached)
             check_well_formed(cert)
@@ -256,9 +264,11 @@ class Authenticator:
         now_sec = now_ms // 1000
         if cert["exp"] <= cert["nbf"]:
             raise _unauthorized("cap-cert inverted-window")
-        if now_sec < cert["nbf"] - CAP_CLOCK_SKEW_SEC:
+        slack = CAP_CLOCK_SKEW_SEC + self.faults.on("cap-window-widened") - self.faults.on("cap-window-narrowed")
+        edge = 1 if self.faults.on("cap-window-exclusive") else 0
+        if now_sec < cert["nbf"] - slack + edge:
             raise _unauthorized("cap-cert not-yet-valid")
-        if now_sec > cert["exp"] + CAP_CLOCK_SKEW_SEC:
+        if now_sec > cert["exp"] + slack - edge:
             raise _unauthorized("cap-cert expired")
         if not cap.signature_ok:
             raise _unauthorized("cap-cert bad-signature")
@@ -288,34 +298,89 @@ class Authenticator:
         host = headers.get("host")
         if host is None:
             host = f"{server[0]}:{server[1]}" if server else ""
+        if self.faults.on("nonce-before-signature"):
+            self._check_nonce(presenter, nonce, ts, now_ms, path_and_query)
         # Step 10. The body hash always covers the real bytes (never the official empty-body blob rule).
+        signed_host = host if self.faults.on("sig-host-verbatim") else signing_host(host, scheme)
         if not verify_request_signature(presenter, sig, method, path_and_query, body,
-                                        host=signing_host(host, scheme), ts_ms=ts, nonce=nonce):
+                                        host=signed_host, ts_ms=ts, nonce=nonce) and not (
+                self.faults and self._faulty_signature_accepts(cert, presenter, sig, method, path_and_query, body,
+                                                               headers, signed_host, ts, nonce)):
             raise _unauthorized("bad request signature")
         if cert["kind"] == "audience" and "aud" in cert and presenter not in cert["aud"]:  # step 11
             raise _forbidden("presenter is not in the cap audience")
-        verdict = self.nonces.check_and_remember(presenter, nonce, ts, now_ms)  # step 12
-        if verdict is NonceVerdict.REPLAY:
-            raise _unauthorized("nonce replay (or this signer's nonce quota is used up)")
-        if verdict is NonceVerdict.FULL:
-            raise AuthError(503, errors.REPLAY_CACHE_FULL, "nonce cache full")
+        if not self.faults.on("nonce-before-signature") and not self.faults.on("nonce-kept-on-403"):
+            self._check_nonce(presenter, nonce, ts, now_ms, path_and_query)  # step 12
         revocation_sub = "" if cert["kind"] == "audience" else cert["sub"]
         if self.revocations.is_revoked(cert["iss"], revocation_sub, cert["nonce"]):  # step 13
             raise _unauthorized("cap-cert revoked")
         if cert["kind"] == "device":  # step 14 (§5.9)
-            identity = cert["issUserId"]
+            identity = user_id_from_pub(cert["sub"]) if self.faults.on("device-identity-is-sub") else cert["issUserId"]
         elif cert["kind"] == "member":
-            identity = cert["subUserId"]
+            identity = cert["issUserId"] if self.faults.on("member-identity-is-issuer") else cert["subUserId"]
         else:
             identity = user_id_from_pub(presenter)
+            if self.faults.on("audience-identity-is-issuer"):
+                identity = cert["issUserId"]
         raw_paths = cert["scope"].get("paths")
         paths = [p.replace("{identity}", identity) for p in raw_paths] if raw_paths is not None else None
+        if self.faults:
+            paths = self._faulty_scope_paths(raw_paths, paths)
         if cert["kind"] != "device" and not paths:  # step 15
             raise _forbidden("member/audience cap must carry an explicit scope.paths")
         # A device cap with no paths, or `paths: []`, is unrestricted (§5.11).
-        caller = Caller(identity, cap.roles, paths or None, presenter, cap.ops, cap.collections, body)
-        if scope_target is not None and not caller.path_allowed(scope_target):  # step 16
+        ops, collections = cap.ops, cap.collections
+        if self.faults.on("self-ignores-cap-scope"):
+            ops, collections = frozenset(CAP_OPS), frozenset({"*"})
+        caller = Caller(identity, cap.roles, paths or None, presenter, ops, collections, body)
+        if scope_target is not None and not self.faults.on("scope-paths-ignored") and not caller.path_allowed(
+                scope_target):  # step 16
             raise _forbidden("request path is outside cap scope")
-        if identity_param is not None and identity_param != identity:  # step 17
+        if identity_param is not None and identity_param != identity and not self.faults.on(
+                "identity-param-unbound"):  # step 17
             raise _forbidden("request identity does not match cap-bound identity")
+        if self.faults.on("nonce-kept-on-403"):
+            self._check_nonce(presenter, nonce, ts, now_ms, path_and_query)
         return caller
+
+    def _check_nonce(self, presenter: str, nonce: str, ts: int, now_ms: int, path_and_query: str) -> None:
+        """Step 12: a nonce is single-use per signer while its request could still pass the skew check."""
+        if self.faults.on("nonce-replay-allowed"):
+            return
+        signer = "" if self.faults.on("nonce-global") else presenter
+        if self.faults.on("nonce-per-request"):
+            nonce = f"{nonce} {path_and_query}"
+        verdict = self.nonces.check_and_remember(signer, nonce, ts, now_ms)
+        if verdict is NonceVerdict.REPLAY:
+            raise _unauthorized("nonce replay (or this signer's nonce quota is used up)")
+        if verdict is NonceVerdict.FULL:
+            raise AuthError(503, errors.REPLAY_CACHE_FULL, "nonce cache full")
+
+    # ------------------------------------------------------------ self-check faults (reference_server/faults.py)
+
+    def _faulty_signature_accepts(self, cert: dict[str, Any], presenter: str, sig: str, method: str, path: str,
+                                  body: bytes, headers: dict[str, str], host: str, ts: int, nonce: str) -> bool:
+        """Signatures a faulty server would accept although they do not cover exactly this request."""
+        def verify(pub: str = presenter, p: str = path, b: bytes = body) -> bool:
+            return verify_request_signature(pub, sig, method, p, b, host=host, ts_ms=ts, nonce=nonce)
+
+        if self.faults.on("sig-query-decoded-accepted") and "?" in path:
+            base, _, query = path.partition("?")
+            return verify(p=f"{base}?{unquote(query)}")
+        if self.faults.on("sig-blob-body-unsigned"):
+            return verify(b=signed_body(method, headers.get("content-type"), body))
+        if self.faults.on("sig-issuer-key-accepted"):
+            return verify(pub=cert["iss"])
+        return self.faults.unbound_signature_accepts(presenter, sig, m=method, p=path, body=body, h=host, ts=ts,
+                                                     nonce=nonce)
+
+    def _faulty_scope_paths(self, raw_paths: list[str] | None, paths: list[str] | None) -> list[str] | None:
+        if self.faults.on("scope-identity-literal"):
+            paths = list(raw_paths) if raw_paths is not None else None
+        if paths and self.faults.on("scope-deny-ignored"):
+            paths = [p for p in paths if not p.startswith("!")]
+        if paths and self.faults.on("scope-star-crosses-slash"):
+            paths = [p.replace("*", "**") for p in paths]
+        if paths and self.faults.on("scope-prefix-match"):
+            paths = [p if p.startswith("!") else p + "**" for p in paths]
+        return paths

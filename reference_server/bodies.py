@@ -13,6 +13,7 @@ from typing import Any
 
 from protocol.constants import MAX_JSON_DEPTH
 from reference_server import errors
+from reference_server.faults import NO_FAULTS, Faults
 from reference_server.responses import Response
 
 
@@ -58,19 +59,25 @@ def depth_within(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return True
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any] | Response:
+def parse_json_object(raw: bytes, faults: Faults = NO_FAULTS) -> dict[str, Any] | Response:
     """The body as a JSON object, or the 400 that explains why it is not one."""
     try:
         value = _DECODER.decode(raw.decode("utf-8"))
     except _NotJson:
+        if faults.on("not-json-number-500"):
+            raise OverflowError("a number JSON cannot carry") from None
         return errors.error(400, errors.NOT_ROUND_TRIPPABLE)
     except RecursionError:
+        if faults.on("deep-nesting-500"):
+            raise
         return errors.error(400, errors.NESTING_TOO_DEEP)
     except (ValueError, UnicodeDecodeError):
         return errors.error(400, errors.INVALID_JSON)
     if not isinstance(value, dict):
         return errors.error(400, errors.BODY_NOT_OBJECT)
     if not depth_within(value):
+        if faults.on("deep-nesting-500"):
+            raise RecursionError("nesting beyond 64 levels")
         return errors.error(400, errors.NESTING_TOO_DEEP)
     return value
 

@@ -17,6 +17,7 @@ import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -31,6 +32,12 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conformance" / "profi
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="run the embedded reference server",
                                    description="Run the Starfish v3 reference server; prints its URL when ready.")
+    add_arguments(parser)
+    parser.set_defaults(handler=run_serve)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The server's flags (shared with `python -m reference_server.mutant`, the self-check's faulty servers)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
     parser.add_argument("--prefix", default="/v1", help="mount prefix (default /v1)")
@@ -44,10 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nonce-per-signer", type=int, default=65_536,
                         help="live nonces remembered per signing key (default 65536)")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
-    parser.set_defaults(handler=run_serve)
 
 
-def build_app(args: argparse.Namespace) -> StarfishApp:
+def build_app(args: argparse.Namespace, **app_options: Any) -> StarfishApp:
     """Everything that can fail because of the user's input fails here, as a UsageError."""
     from conformance.cli import UsageError
 
@@ -72,7 +78,7 @@ def build_app(args: argparse.Namespace) -> StarfishApp:
                             max_signed_body_bytes=args.max_signed_body_bytes,
                             nonce_per_signer_limit=args.nonce_per_signer)
     try:
-        app = StarfishApp(config, store, options)
+        app = StarfishApp(config, store, options, **app_options)
     except (ConfigError, ValueError) as exc:
         store.close()
         raise UsageError(str(exc)) from None
@@ -96,12 +102,12 @@ def _load_revocations(app: StarfishApp, path: str) -> None:
                 raise UsageError(f"--revocations {path}: list {index} rejected: {exc}") from None
 
 
-def run_serve(args: argparse.Namespace) -> int:
+def run_serve(args: argparse.Namespace, **app_options: Any) -> int:
     import uvloop
 
     from conformance.cli import UsageError
 
-    app = build_app(args)
+    app = build_app(args, **app_options)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -15,15 +15,26 @@ from reference_server import errors
 from reference_server.access import cache_control, filter_json, hidden_fields
 from reference_server.auth import Caller
 from reference_server.config import Collection
+from reference_server.faults import NO_FAULTS, Faults
 from reference_server.responses import Response, dumps, json_response, json_text
 from reference_server.storage import Blob, Doc, Store
 
 EMPTY_PULL = '{"data":{},"hash":"","timestamp":'
 
 
-def etag_matches(if_none_match: str | None, hash_hex: str) -> bool:
+def etag_matches(if_none_match: str | None, hash_hex: str, faults: Faults = NO_FAULTS) -> bool:
     """Exact string comparison with the quoted hash (digest §1.16): no weak validators, no lists, no `*`."""
+    if faults and if_none_match is not None:
+        if faults.on("etag-never-304"):
+            return False
+        if faults.on("etag-loose-match"):
+            return if_none_match.strip('"') == hash_hex
     return if_none_match is not None and if_none_match == f'"{hash_hex}"'
+
+
+def etag_header(hash_hex: str, faults: Faults = NO_FAULTS) -> tuple[bytes, bytes]:
+    """`ETag: "<hash>"`, quoted (digest §1.16)."""
+    return b"etag", (hash_hex if faults.on("etag-unquoted") else f'"{hash_hex}"').encode("ascii")
 
 
 def pull_document(
@@ -35,6 +46,7 @@ def pull_document(
     if_none_match: str | None,
     keyring_key: str | None,
     with_keyring: bool,
+    faults: Faults = NO_FAULTS,
 ) -> Response:
     """`with_keyring` adds the keyring at `keyring_key` (`null` when missing or when the collection has none).
 
@@ -62,13 +74,15 @@ def pull_document(
             text += f',"keyring":{{"data":{keyring.data_json},"hash":"{keyring.hash}","timestamp":{now}}}'
     text += "}"
     if doc is not None:
-        if etag_matches(if_none_match, doc.hash):
+        if etag_matches(if_none_match, doc.hash, faults):
             return Response(304)
-        headers.append((b"etag", f'"{doc.hash}"'.encode("ascii")))
+        headers.append(etag_header(doc.hash, faults))
     return json_text(200, text, headers)
 
 
-def push_document(store: Store, key: str, body: dict[str, Any], caller: Caller, now: int) -> Response:
+def push_document(
+    store: Store, key: str, body: dict[str, Any], caller: Caller, now: int, faults: Faults = NO_FAULTS
+) -> Response:
     """Replace the document if `baseHash` names the current version (digest §3.6, §3.8)."""
     data = body.get("data")
     if not isinstance(data, dict):
@@ -76,7 +90,8 @@ def push_document(store: Store, key: str, body: dict[str, Any], caller: Caller, 
     base_hash = body.get("baseHash")
     if base_hash is not None and not isinstance(base_hash, str):
         return errors.error(400, errors.BASE_HASH_TYPE)
-    data = sanitize(data)
+    if not faults.on("unsafe-keys-kept"):
+        data = sanitize(data)
     author_pubkey, author_signature = body.get("authorPubkey"), body.get("authorSignature")
     if author_pubkey is not None or author_signature is not None:
         if not isinstance(author_pubkey, str) or not isinstance(author_signature, str):
@@ -87,20 +102,26 @@ def push_document(store: Store, key: str, body: dict[str, Any], caller: Caller, 
             return errors.error(403, errors.DOC_AUTHOR_BAD_SIGNATURE)
     current = store.get_doc(key)
     # null/absent baseHash: only for a new document. A string: must equal the current hash ("" if none).
-    if (current is not None and base_hash != current.hash) or (current is None and base_hash not in (None, "")):
+    conflict = (current is not None and base_hash != current.hash) or (current is None and base_hash not in (None, ""))
+    if faults and (faults.on("basehash-ignored") or (faults.on("null-basehash-overwrites") and base_hash is None)):
+        conflict = False
+    if conflict:
+        if faults.on("conflict-without-current-hash"):
+            return errors.error(409, errors.HASH_MISMATCH)
         return errors.error(409, errors.HASH_MISMATCH, currentHash=current.hash if current else "")
-    new_hash = document_hash(data)
+    new_hash = faults.document_hash(data) if faults else document_hash(data)
     store.put_doc(key, Doc(dumps(data), new_hash, now, author_pubkey, author_signature))
     return json_text(200, f'{{"hash":"{new_hash}","timestamp":{now}}}')
 
 
-def pull_blob(store: Store, col: Collection, key: str, if_none_match: str | None) -> Response:
+def pull_blob(store: Store, col: Collection, key: str, if_none_match: str | None,
+              faults: Faults = NO_FAULTS) -> Response:
     blob = store.get_blob(key)
     if blob is None:
         return Response(404)
-    if etag_matches(if_none_match, blob.hash):
+    if etag_matches(if_none_match, blob.hash, faults):
         return Response(304)
-    headers = [(b"content-type", blob.media_type.encode("latin-1")), (b"etag", f'"{blob.hash}"'.encode("ascii"))]
+    headers = [(b"content-type", blob.media_type.encode("latin-1")), etag_header(blob.hash, faults)]
     headers.extend(cache_control(col))
     return Response(200, blob.body, headers)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reference_server.auth import Caller
 from reference_server.config import PUBLIC, Collection
+from reference_server.faults import NO_FAULTS, Faults
 from reference_server.responses import Response, json_response
 from reference_server.router import PARAM_VALUE, Router
 from reference_server.storage import Store
@@ -28,19 +29,23 @@ def parse_limit(raw: str | None) -> int | None:
 
 
 def list_documents(
-    store: Store, router: Router, col: Collection, prefix: str, after: str | None, limit: int, caller: Caller
+    store: Store, router: Router, col: Collection, prefix: str, after: str | None, limit: int, caller: Caller,
+    faults: Faults = NO_FAULTS,
 ) -> Response:
     kind = "log" if col.is_log else "blob" if col.binary else "doc"
     cursor = prefix + after if after is not None else ""
+    if cursor and faults.on("list-after-inclusive"):  # the greatest string below the cursor: ">" becomes ">="
+        cursor = cursor[:-1] + chr(ord(cursor[-1]) - 1) + "\U0010ffff"
     items: list[str] = []
     parts_prefix = prefix.split("/")[:-1] if prefix else []
-    scoped = PUBLIC not in col.read_roles  # scope paths narrow private collections only (app._document)
+    scoped = PUBLIC not in col.read_roles and not faults.on("list-scope-unfiltered")  # as app._document does
+    scan = prefix.rstrip("/") if faults.on("list-sibling-prefix") else prefix
     while len(items) <= limit:
-        keys = store.list_keys(kind, prefix, cursor, limit + 1)
+        keys = store.list_keys(kind, scan, cursor, limit + 1)
         if not keys:
             break
         for key in keys:
-            suffix = key[len(prefix) :]
+            suffix = key.rsplit("/", 1)[-1] if faults.on("list-sibling-prefix") else key[len(prefix) :]
             if not PARAM_VALUE.fullmatch(suffix) or (scoped and not caller.path_allowed(key)):
                 continue
             match = router.match_doc(col.namespace, [*parts_prefix, suffix])
@@ -49,4 +54,5 @@ def list_documents(
                 if len(items) > limit:
                     break
         cursor = keys[-1]
-    return json_response(200, {"items": items[:limit], "hasMore": len(items) > limit})
+    has_more = len(items) > limit or (len(items) == limit and faults.on("list-has-more-off-by-one"))
+    return json_response(200, {"items": items[:limit], "hasMore": has_more})

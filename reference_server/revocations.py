@@ -17,6 +17,7 @@ from typing import Any
 
 from protocol.errors import RevocationListError
 from protocol.revocation import verify_revocation_list
+from reference_server.faults import NO_FAULTS, Faults
 from reference_server.storage import Store
 
 MAX_ISSUERS = 10_000
@@ -39,17 +40,24 @@ class RevocationRejected(ValueError):
 
 
 class Revocations:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, faults: Faults = NO_FAULTS) -> None:
         self._store = store
+        self.faults = faults
         self._by_issuer: dict[str, _Index] = {}
         for stored in store.revocation_lists():
             self._by_issuer[stored["iss"]] = _index(stored)
 
     def is_revoked(self, iss: str, sub: str, cap_nonce: str) -> bool:
+        if self.faults.on("revocation-ignored"):
+            return False
+        if self.faults.on("revocation-any-issuer") and any((sub, cap_nonce) in other.pairs
+                                                          for other in self._by_issuer.values()):
+            return True
         index = self._by_issuer.get(iss)
         if index is None:
             return False
-        return (sub, cap_nonce) in index.pairs or (sub != "" and sub in index.subjects)
+        subjects = frozenset() if self.faults.on("revocation-subjects-ignored") else index.subjects
+        return (sub, cap_nonce) in index.pairs or (sub != "" and sub in subjects)
 
     def generation(self, iss: str) -> int | None:
         index = self._by_issuer.get(iss)
@@ -60,10 +68,12 @@ class Revocations:
         try:
             verify_revocation_list(revocation_list)
         except RevocationListError as exc:
-            raise RevocationRejected(str(exc), exc.code) from None
+            if not (exc.code == "bad-signature" and self.faults.on("revocation-unsigned")):
+                raise RevocationRejected(str(exc), exc.code) from None
         iss = revocation_list["iss"]
         current = self._by_issuer.get(iss)
-        if current is not None and revocation_list["generation"] <= current.generation:
+        stale = current is not None and revocation_list["generation"] <= current.generation
+        if stale and not self.faults.on("revocation-stale-generation"):
             raise RevocationRejected(
                 f"generation {revocation_list['generation']} is not greater than the stored {current.generation}",
                 "stale-generation", current.generation,

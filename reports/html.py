@@ -21,7 +21,7 @@ text-align:left;vertical-align:top} th{background:#f6f8fa}
 .xfail{background:#ddf4ff;color:#0550ae}.stale{background:#fbefff;color:#8250df}.skip{background:#eaeef2;color:#57606a}
 details{border:1px solid #d0d7de;border-radius:6px;margin:.6rem 0;padding:.5rem .8rem}
 summary{cursor:pointer} pre{background:#f6f8fa;padding:.6rem;overflow:auto;font-size:12px;white-space:pre-wrap}
-code{font-size:13px}
+code{font-size:13px} td.n{font-variant-numeric:tabular-nums} td.n.fail,td.n.error,td.n.stale{font-weight:700}
 """
 
 
@@ -39,7 +39,8 @@ def _exchange(exchange: dict[str, Any]) -> str:
 
 
 def _problem(result: CheckResult) -> str:
-    parts = [f"<details open><summary>{_badge(result.outcome)} <code>{html.escape(result.id)}</code> "
+    parts = [f"<details open id='problem-{html.escape(result.id)}'><summary>{_badge(result.outcome)} "
+             f"<code>{html.escape(result.id)}</code> "
              f"<span class=muted>{html.escape(result.level)}</span></summary>",
              f"<p><b>Rule:</b> {html.escape(result.rule)} <span class=muted>(source: {html.escape(result.source)})"
              "</span></p>", f"<pre>{html.escape(result.detail)}</pre>"]
@@ -54,15 +55,34 @@ def _problem(result: CheckResult) -> str:
     return "".join(parts)
 
 
+def _why(result: CheckResult) -> str:
+    """Under a non-passing check: the expectation's reason and link, or a pointer to the failure above."""
+    parts = []
+    if result.expectation:
+        link = result.expectation.get("link", "")
+        parts.append(f"<div><b>Expected {html.escape(result.expectation.get('status', ''))}:</b> "
+                     f"{html.escape(result.expectation.get('reason', ''))}"
+                     + (f" (<code>{html.escape(link)}</code>)" if link else "") + "</div>")
+    if result.outcome in (FAIL, ERROR, STALE):
+        parts.append(f"<div><a href='#problem-{html.escape(result.id)}'>failure detail and reproducer</a></div>")
+    elif result.reproducer:
+        parts.append(f"<div class=muted>reproduce: <code>{html.escape(result.reproducer['command'])}</code></div>")
+    if result.outcome == "xfail" and result.detail:
+        parts.append(f"<pre>{html.escape(result.detail[:600])}</pre>")
+    return "".join(parts)
+
+
 def render(results: list[CheckResult], meta: dict[str, Any]) -> str:
     problems = [r for r in results if r.outcome in (FAIL, ERROR, STALE)]
     rows = "".join(
-        f"<tr><td>{html.escape(area)}</td>" + "".join(f"<td>{count[o]}</td>" for o in
-                                                      ("pass", "fail", "error", "xfail", "stale", "skip")) + "</tr>"
+        f"<tr><td>{html.escape(area)}</td>" + "".join(
+            f'<td class="n{" " + o if count[o] and o in ("fail", "error", "stale") else ""}">{count[o]}</td>'
+            for o in ("pass", "fail", "error", "xfail", "stale", "skip")) + "</tr>"
         for area, count in area_table(results))
     checks = "".join(
-        f"<tr><td><code>{html.escape(r.id)}</code></td><td>{html.escape(r.level)}</td><td>{_badge(r.outcome)}</td>"
-        f"<td>{html.escape(r.rule)}<div class=muted>{html.escape(r.source)}</div></td></tr>" for r in results)
+        f"<tr id='check-{html.escape(r.id)}'><td><code>{html.escape(r.id)}</code></td><td>{html.escape(r.level)}</td>"
+        f"<td>{_badge(r.outcome)}</td><td>{html.escape(r.rule)}<div class=muted>{html.escape(r.source)}</div>"
+        f"{_why(r)}</td></tr>" for r in results)
     return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Starfish conformance: "
             f"{html.escape(meta['target'])}</title><style>{_STYLE}</style><body>"
             f"<h1>Starfish v3 conformance: {html.escape(meta['target'])}</h1>"

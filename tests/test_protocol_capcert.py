@@ -324,7 +324,9 @@ def test_path_glob_match(glob: str, target: str, expected: bool) -> None:
 def test_pathological_glob_finishes_fast(glob: str) -> None:
     started = time.perf_counter()
     assert not path_glob_match(glob, "a" * 5000)
-    assert time.perf_counter() - started < 1.0
+    # Not a speed test: a backtracking matcher takes hours here, a linear one milliseconds; the bound
+    # only turns a hang into a failure, and is loose enough never to flake on a loaded machine.
+    assert time.perf_counter() - started < 20.0
 
 
 def test_pathological_glob_that_matches() -> None:

@@ -84,3 +84,11 @@ def test_bad_expectations_are_named(tmp_path: Path, text: str, message: str):
     path.write_text(text)
     with pytest.raises(ExpectationsError, match=message):
         load(path)
+
+
+def test_a_check_with_one_expected_failure_case_is_xfail_not_stale():
+    folded = R.fold([case("a.b", "stale", case_id="1"), case("a.b", "xfail", case_id="2", detail="known"),
+                     case("a.c", "stale", case_id="1"), case("a.c", "stale", case_id="2")], target="t",
+                    target_spec="s")
+    assert [r.outcome for r in folded] == ["xfail", "stale"]
+    assert [c["outcome"] for c in folded[0].cases] == ["pass", "xfail"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.checks import MUST, check
+from conformance.checks import MUST, SHOULD, check
 from conformance.suite.auth_support import (
     expect_absent,
     expect_data,
@@ -169,3 +169,22 @@ def test_list_path(client):
     assert "mon" in str(body), f"the listing must name the document it holds: {body!r}"
     elsewhere = root(("chats",), ("read",), [f"chats/{fresh('g')}", f"chats/{fresh('g')}/*"])
     expect_forbidden(client.list(f"chats/{group}", device=elsewhere))
+
+
+@check("auth.scope.list-hides-denied", level=SHOULD,
+       rule="A list never names a document the cap's scope paths deny: with [chats/<g>, chats/<g>/*, "
+            "!chats/<g>/secret] the listing shows mon but not secret (a cap without the deny sees both)",
+       source="digest §5.11, §1.12; reference_server/README.md divergence 15 (the official servers list every key "
+              "under the prefix)")
+def test_list_hides_denied(client):
+    group = fresh("g")
+    writer = cap_device("chats", ("write",))
+    for day in ("mon", "secret"):
+        expect_ok(client.push(f"chats/{group}/{day}", {"d": day}, device=writer))
+    everything = root(("chats",), ("read",), [f"chats/{group}", f"chats/{group}/*"])
+    body = expect_ok(client.list(f"chats/{group}", device=everything))
+    assert body.get("items") == ["mon", "secret"], f"a cap without the deny rule lists both documents: {body!r}"
+    denied = root(("chats",), ("read",), [f"chats/{group}", f"chats/{group}/*", f"!chats/{group}/secret"])
+    body = expect_ok(client.list(f"chats/{group}", device=denied))
+    assert body.get("items") == ["mon"], f"the listing names a document the cap may not read: {body!r}"
+    expect_forbidden(client.pull(f"chats/{group}/secret", device=denied))

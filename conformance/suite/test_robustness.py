@@ -28,11 +28,12 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from conformance.checks import SHOULD, check
@@ -54,15 +55,17 @@ LOG = "events"  # rooms/{roomId}/events: append-only, cap:read:events / cap:writ
 PUBLIC_WRITE = "guestbook"  # guestbook/{docId}: public read and write
 
 SETTINGS = settings(
-    max_examples=50,
+    max_examples=40,
     deadline=None,
     derandomize=True,  # the same examples on every run and every xdist worker
     database=None,  # nothing stored between runs: a run never depends on an earlier one
     print_blob=False,
+    report_multiple_bugs=False,  # shrink the first failure found, not every distinct one
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],  # no "explain": it blanks the example
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
                            HealthCheck.function_scoped_fixture, HealthCheck.large_base_example],
 )
-CHEAP = settings(SETTINGS, max_examples=80)  # for requests that store nothing: more examples, same budget
+CHEAP = settings(SETTINGS, max_examples=60)  # for requests that store nothing: more examples, same budget
 
 
 # --------------------------------------------------------------------------------------------- talking
@@ -72,14 +75,32 @@ def _show_bytes(raw: bytes, limit: int = 300) -> str:
     return repr(raw[:limit]) + (f"… ({len(raw)} bytes)" if len(raw) > limit else "")
 
 
+class Hang(BaseException):
+    """No answer in time. Not an Exception, so hypothesis stops at once instead of shrinking (every try would
+    wait the full timeout); `_run` turns it into the check's AssertionError, naming the example that hung."""
+
+
+def _run(test: Callable[[], None]) -> None:
+    try:
+        test()
+    except Hang as hang:
+        raise AssertionError(f"{hang} (example not shrunk: every try would wait {TIMEOUT_S:g} s)") from None
+
+
+def _note_example(**parts: Any) -> None:
+    """Name the example in the failure detail (hypothesis's own 'Failing test case' line can come out blank)."""
+    note("example: " + ", ".join(f"{k}={_show_bytes(v, 400) if isinstance(v, bytes) else repr(v)[:400]}"
+                                 for k, v in parts.items()))
+
+
 def _send(client: StarfishClient, request: httpx.Request) -> httpx.Response:
     """Send with a 10 s limit; a hang or a dropped connection is the server's failure, said plainly."""
     request.extensions["timeout"] = httpx.Timeout(TIMEOUT_S).as_dict()
     try:
         return client.send(request)
     except httpx.TimeoutException:
-        raise AssertionError(f"no answer within {TIMEOUT_S:g} s (hang): {request.method} {request.url}; "
-                             f"body {_show_bytes(request.content)}") from None
+        raise Hang(f"no answer within {TIMEOUT_S:g} s (hang): {request.method} {request.url}; "
+                   f"body {_show_bytes(request.content)}") from None
     except httpx.TransportError as exc:
         raise AssertionError(f"the connection was dropped without an answer ({type(exc).__name__}: {exc}): "
                              f"{request.method} {request.url}; body {_show_bytes(request.content)}") from None
@@ -124,8 +145,8 @@ NOT_JSON: Any = object()
 
 
 def _parse_expected(text: str) -> Any:
-    """What a JSON reader makes of `text` (NaN, Infinity and 1e400 included, as JavaScript would read the last
-    two); NOT_JSON when it is not JSON."""
+    """What a lenient JSON reader makes of `text` (NaN and Infinity literals read as such, 1e400 as infinity,
+    which canonical JSON writes as null like JavaScript does); NOT_JSON when it is not JSON at all."""
     try:
         return json.loads(text)
     except ValueError:
@@ -173,13 +194,12 @@ def _dumps(value: Any, ascii_only: bool) -> str:
     return json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _encodable(text: str) -> str:
-    """`text` if it is valid UTF-8 material, else its ASCII-escaped form (lone surrogates)."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return json.dumps(json.loads(text), ensure_ascii=True, separators=(",", ":"))
+    """JSON text whose surrogate code points (only ever inside strings) are escaped, so it encodes as UTF-8."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _self_doc() -> tuple[Device, str]:
@@ -215,8 +235,8 @@ numbers = st.one_of(
     st.sampled_from(FLOAT_EDGES),
 )
 leaves = st.one_of(st.none(), st.booleans(), numbers, texts)
-values = st.recursive(leaves, lambda c: st.lists(c, max_size=4) | st.dictionaries(keys, c, max_size=5),
-                      max_leaves=25)
+values = st.recursive(leaves, lambda c: st.lists(c, max_size=3) | st.dictionaries(keys, c, max_size=3),
+                      max_leaves=8)
 _PROTO_DOC = {"__proto__": {"x": 1}, "a": {"constructor": {"prototype": 1}, "b": [{"__proto__": 2}]},
               "__class__": 1, "__dict__": None, "ok": {"prototype": [1]}}
 big_documents = st.one_of(
@@ -225,13 +245,13 @@ big_documents = st.one_of(
               st.sampled_from([1000, 16000, 40000, 70000])).map(lambda t: {"s": t[0] * t[1]}),  # long strings
     st.just(_PROTO_DOC),
 )
-_plain_documents = st.dictionaries(keys, values, max_size=6)
+_plain_documents = st.dictionaries(keys, values, max_size=4)
 documents = st.integers(0, 4).flatmap(lambda i: big_documents if i == 0 else _plain_documents)  # 1 in 5 is big
 
 
 @st.composite
 def document_bodies(draw: st.DrawFn) -> tuple[str, Any]:
-    """`(data JSON text, the value)`; ASCII-escaped or raw UTF-8 at random (lone surrogates always escaped)."""
+    """`(data JSON text, what it means)`; ASCII-escaped or raw UTF-8 at random (lone surrogates always escaped)."""
     text = _encodable(_dumps(draw(documents), ascii_only=draw(st.booleans())))
     # What the text means, not the drawn value: "\\ud800\\udc00" escapes one astral character, not two.
     return text, _parse_expected(text)
@@ -276,10 +296,11 @@ def test_generated_documents(client):
     @given(document_bodies())
     def push(case: tuple[str, Any]) -> None:
         text, value = case
+        _note_example(data=text.encode("utf-8", "surrogatepass"))
         device, path = _self_doc()
         _settle_push(client, device, path, _push_body(text), value)
 
-    push()
+    _run(push)
 
 
 @check("robust.push.raw-numbers", level=SHOULD,
@@ -291,10 +312,11 @@ def test_raw_numbers(client):
     @given(raw_number_documents())
     def push(case: tuple[str, Any]) -> None:
         text, value = case
+        _note_example(data=text.encode("utf-8", "surrogatepass"))
         device, path = _self_doc()
         _settle_push(client, device, path, _push_body(text), value)
 
-    push()
+    _run(push)
 
 
 def _nested(depth: int, kind: str) -> str:
@@ -316,6 +338,7 @@ def test_deep_nesting(client):
     @given(st.one_of(st.integers(1, 80), st.sampled_from([62, 63, 64, 65, 66, 128, 1000, 5000, 30000])),
            st.sampled_from(["object", "array", "mixed"]))
     def push(depth: int, kind: str) -> None:
+        _note_example(depth=depth, kind=kind)
         device, path = _self_doc()
         # The data object holds `depth` more levels; written canonically, so its hash is the SHA-256 of this text.
         data_text = '{"x":' + _nested(depth, kind) + "}"
@@ -338,7 +361,7 @@ def test_deep_nesting(client):
             _refused(response)
         _alive(client)
 
-    push()
+    _run(push)
 
 
 # --------------------------------------------------------------------------------------------- appends
@@ -355,6 +378,7 @@ def test_generated_appends(client):
     @given(st.one_of(document_bodies(), raw_number_documents()))
     def append(case: tuple[str, Any]) -> None:
         text, value = case
+        _note_example(data=text.encode("utf-8", "surrogatepass"))
         path = f"rooms/{fresh('r')}/{LOG}"
         # The author proof signs the sanitised data (digest §4.2); a body that is not JSON gets any proof.
         want = sanitize(value) if value is not NOT_JSON else {}
@@ -383,7 +407,7 @@ def test_generated_appends(client):
                                  f"sent {_show_bytes(raw)}")
         _alive(client)
 
-    append()
+    _run(append)
 
 
 # ------------------------------------------------------------------------------------------ raw bodies
@@ -393,17 +417,24 @@ _BAD_UTF8 = [b"\xff", b"\xfe\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf8\x88\x80\
 _WRONG_SHAPES = [b"", b"[]", b"null", b"1", b'"s"', b"{}", b'{"data":[]}', b'{"data":null}', b'{"data":"x"}',
                  b'{"data":{},"baseHash":1}', b'{"data":{},"baseHash":{}}', b'{"data":{}}{"data":{}}',
                  b'{"data":{},}', b"{'data':{}}", b'{"data":{"a":1}', b'\x00{"data":{}}']
+_DUPLICATES = [b'{"data":{"a":1,"a":2},"baseHash":null}', b'{"data":{"x":1},"data":{"y":2},"baseHash":null}',
+               b'{"data":{"__proto__":1,"__proto__":{"a":1},"b":{"c":1,"c":[2]}},"baseHash":null}',
+               b'{"data":{"a":1},"baseHash":"x","baseHash":null}']
 _SMALL_DOCS = st.dictionaries(keys, leaves, max_size=4)
 
 
 @st.composite
 def raw_bodies(draw: st.DrawFn) -> tuple[str, bytes, Any]:
     """`(kind, body, expected)`: expected is NOT_JSON when only a 4xx is right, else the document it holds."""
-    kind = draw(st.sampled_from(["random", "truncated", "bad-utf8", "wrong-shape", "bom", "utf16"]))
+    kind = draw(st.sampled_from(["random", "truncated", "bad-utf8", "wrong-shape", "bom", "utf16", "duplicate-keys"]))
     if kind == "random":
         return kind, draw(st.binary(max_size=3000)), NOT_JSON
     if kind == "wrong-shape":
         return kind, draw(st.sampled_from(_WRONG_SHAPES)), NOT_JSON
+    if kind == "duplicate-keys":  # JSON readers keep the last; refusing is fine too
+        body = draw(st.sampled_from(_DUPLICATES))
+        value = json.loads(body)
+        return kind, body, value["data"] if isinstance(value.get("data"), dict) else NOT_JSON
     if kind == "bad-utf8":
         bad = draw(st.sampled_from(_BAD_UTF8))
         prefix, suffix = draw(st.text("abc xyz", max_size=5)), draw(st.text("abc xyz", max_size=5))
@@ -431,10 +462,11 @@ def test_raw_bodies(client):
 
     @SETTINGS
     @given(raw_bodies(), st.sampled_from(["self", "public", "log"]),
-           st.sampled_from([JSON] * 6 + ["application/json; charset=utf-8", "text/plain", "", "application/jsonx",
+           st.sampled_from([JSON] * 14 + ["application/json; charset=utf-8", "text/plain", "", "application/jsonx",
                                          "*/*", "multipart/form-data"]))
     def push(case: tuple[str, bytes, Any], where: str, content_type: str) -> None:
-        _kind, raw, expected = case
+        kind, raw, expected = case
+        _note_example(kind=kind, body=raw, where=where, content_type=content_type)
         if where == "self":
             device, path = _self_doc()
         elif where == "public":
@@ -446,7 +478,7 @@ def test_raw_bodies(client):
             expected = NOT_JSON
         _settle_push(client, device, path, raw, expected, content_type=content_type)
 
-    push()
+    _run(push)
 
 
 # ---------------------------------------------------------------------------------------- raw requests
@@ -455,12 +487,15 @@ def test_raw_bodies(client):
 def _raw_exchange(base_url: str, request_bytes: bytes) -> tuple[int, bytes]:
     """Send exact request bytes on a fresh connection; `(status, first response bytes)`.
 
-    Fails (AssertionError) when no status line arrives within 10 s, or the connection closes without one.
+    A connection closed without an HTTP answer fails the check; no complete answer within 10 s is a Hang.
     """
     parts = urlsplit(base_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     deadline = time.monotonic() + TIMEOUT_S
-    sock = socket.create_connection((parts.hostname, port), timeout=TIMEOUT_S)
+    try:
+        sock = socket.create_connection((parts.hostname, port), timeout=TIMEOUT_S)
+    except OSError as exc:
+        raise AssertionError(f"cannot connect to the server any more ({exc})") from None
     if parts.scheme == "https":
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
     shown = _show_bytes(request_bytes, 200)
@@ -477,8 +512,8 @@ def _raw_exchange(base_url: str, request_bytes: bytes) -> tuple[int, bytes]:
                     break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"no complete answer within {TIMEOUT_S:g} s (hang) to {shown}; "
-                                     f"got {_show_bytes(buffer, 200)}")
+                raise Hang(f"no complete answer within {TIMEOUT_S:g} s (hang) to {shown}; "
+                           f"got {_show_bytes(buffer, 200)}")
             sock.settimeout(remaining)
             try:
                 chunk = sock.recv(65536)
@@ -542,6 +577,7 @@ def test_hostile_headers(client):
     @given(hostile_headers())
     def send(case: tuple[str, str, bytes, bytes]) -> None:
         kind, mutation, name, value = case
+        _note_example(request=kind, mutation=mutation, header=name, value=value)
         body = compact_json({"data": {"a": 1}, "baseHash": None})
         if kind == "signed-push":
             device, path = _self_doc()
@@ -571,7 +607,7 @@ def test_hostile_headers(client):
                 f"got {_show_bytes(answer)}"
         _alive(client)
 
-    send()
+    _run(send)
 
 
 _SEGMENT_WORDS = ["pull", "push", "list", "batch", "health", "config", "openapi.json", "revocations", "users",
@@ -580,15 +616,15 @@ _SEGMENT_WORDS = ["pull", "push", "list", "batch", "health", "config", "openapi.
 _PERCENT = ["%00", "%2F", "%2f", "%2e", "%2e%2e", "..", ".", "%ff", "%c0%af", "%e2%80%ae", "%F0%9F%98%80", "%",
             "%z", "%%", "%u0041", "~", "%20", "%0d%0a", "%3F", "%23", "%5c", "\\", ";", ",", "*", "@", ":"]
 _PATH_SAFE = "abcxyzABC019-._~!$&'()*+,;=:@"
+_PIECES = [*_PERCENT, *_PATH_SAFE, "abc", "0", "{identity}", "_keyring", "__seg", "\u00e9", "\U0001F600"]
 _SEGMENT_KINDS = [
     st.sampled_from(_SEGMENT_WORDS),
-    st.sampled_from(_PERCENT),
-    st.text(_PATH_SAFE, max_size=20),
+    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=5).map("".join),  # e.g. "a%2e@", "%ff~_keyring"
     st.binary(min_size=1, max_size=4).filter(lambda b: not set(b) & set(b" \r\n?#/")),  # raw bytes, often invalid
     st.sampled_from([b"a" * 5000, b"%41" * 3000, b"", b"x" * 300]),
 ]
 # Weighted: raw bytes and long segments are rarer, since most servers refuse them before any routing.
-segments = st.sampled_from([0, 0, 0, 1, 1, 1, 2, 2, 3, 4]).flatmap(lambda i: _SEGMENT_KINDS[i])
+segments = st.sampled_from([0, 0, 0, 1, 1, 1, 1, 2, 3]).flatmap(lambda i: _SEGMENT_KINDS[i])
 # Mostly paths shaped like the profile's routes (`{param}` filled with fuzz or the signer's identity), so the
 # fuzz gets past routing into auth, key safety and the handlers.
 _TEMPLATES = [c["storagePath"].split("/") for c in load_profile()["collections"]]
@@ -600,7 +636,7 @@ def routed_paths(draw: st.DrawFn, identity: str) -> list[str | bytes]:
     template = draw(st.sampled_from(_TEMPLATES))
     if action == "list":
         template = template[:-1]
-    fill = st.one_of(segments, st.just(identity), st.text(_PATH_SAFE, min_size=1, max_size=12))
+    fill = st.one_of(segments, st.just(identity))
     return [action, *(draw(fill) if part.startswith("{") else part for part in template)]
 
 
@@ -613,7 +649,7 @@ queries = st.lists(st.sampled_from([
 
 @check("robust.path.fuzz", level=SHOULD,
        rule="Random paths (unknown and odd segments, percent-encodings, invalid UTF-8, long segments) and queries, "
-            "signed or not, get an answer below 500",
+            "signed or not, and every odd segment piece once, get an answer below 500",
        source="issue 4 §2.5; digest §1.3 (path parameters), §8")
 def test_path_fuzz(client):
     base_url = client.base_url
@@ -627,6 +663,7 @@ def test_path_fuzz(client):
     def send(parts: list[str | bytes], query: list[bytes], method: str, signed: bool) -> None:
         if method == "auto":  # the method the route expects
             method = "POST" if parts[0] == "push" else "GET"
+        _note_example(method=method, parts=parts, query=query, signed=signed)
         path = prefix + b"/" + b"/".join(p if isinstance(p, bytes) else p.encode() for p in parts)
         if query:
             path += b"?" + b"&".join(query)
@@ -648,4 +685,8 @@ def test_path_fuzz(client):
         assert status < 500, f"{method} {_show_bytes(path, 200)} (signed: {signed}): got {_show_bytes(answer)}"
         _alive(client)
 
-    send()
+    # Besides the random paths, every odd piece once, in a document-id position (explicit examples run first).
+    for index, piece in enumerate(_PIECES):
+        shape = (["pull", "shared", piece], ["push", "guestbook", piece], ["pull", "users", piece, "notes"])[index % 3]
+        send = example(shape, [], "auto", index % 2 == 0)(send)
+    _run(send)

@@ -48,6 +48,12 @@ class Target(ABC):
     @abstractmethod
     def start(self, workdir: Path) -> RunningTarget: ...
 
+    def preflight(self) -> None:  # noqa: B027 - most targets have nothing to prepare
+        """Prepare or check what `start` needs, once, before any worker starts (installs, engine, image).
+
+        Raises TargetError with a one-line message; the run command reports it and exits 2.
+        """
+
     def stop(self) -> None:  # noqa: B027 - targets that start nothing have nothing to stop
         """Stop whatever `start` started; must be safe to call twice."""
 

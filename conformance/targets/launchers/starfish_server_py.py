@@ -1,13 +1,17 @@
 """Serve the official Python server (PyPI `starfish-server`) under the harness's target contract.
 
 Run with the official server's own interpreter, never ours. Environment:
-  PORT                      port on 127.0.0.1 (required)
+  PORT                      port to listen on (required)
+  HOST                      listen address, default 127.0.0.1 (containers use 0.0.0.0)
   STARFISH_CONFIG           path to a standard collection config (required)
   STARFISH_PREFIX           mount prefix, default /v1
   STARFISH_NONCE_PER_SIGNER per-signer live-nonce limit (default: the server's own, 4096)
   STARFISH_NONCE_MAX        total live-nonce limit (default: the server's own, 100000)
+  STARFISH_SHARING          1 (default): register the sharing plugin (PyPI starfish-sharing), so member
+                            and audience caps are accepted (without it every such cap is 401); 0: device caps only
 Wiring follows ../shared/notes/official-servers.md: MemoryObjectStore(data={}), the cap-cert role
-resolver with anonymous access allowed, the public /config endpoint, and the server's own
+resolver with anonymous access allowed and the sharing plugin (member and audience caps), the public
+/config endpoint, and the server's own
 generated OpenAPI document served at <prefix>/openapi.json (FastAPI's own is disabled so it cannot
 shadow it).
 """
@@ -52,10 +56,18 @@ def build_app():  # type: ignore[no-untyped-def]
         nonce_options["per_signer_limit"] = limit
     if (limit := _int_env("STARFISH_NONCE_MAX")) is not None:
         nonce_options["max_entries"] = limit
+    from starfish_server.plugins import default_server_plugin
+
+    plugins = [default_server_plugin]
+    if os.environ.get("STARFISH_SHARING", "1") != "0":
+        from starfish_sharing.plugin import sharing_server_plugin
+
+        plugins.append(sharing_server_plugin)
     resolver = create_cap_cert_role_resolver(
         nonce_cache=create_in_memory_nonce_cache(**nonce_options),
         revocation_store=create_in_memory_revocation_store(),
         allow_anonymous=True,
+        plugins=plugins,
     )
     router = create_sync_router(
         SyncRouterOptions(
@@ -82,7 +94,8 @@ def main() -> None:
     port = _int_env("PORT")
     if port is None:
         sys.exit("launcher: PORT must be set")
-    uvicorn.run(build_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    host = os.environ.get("HOST") or "127.0.0.1"
+    uvicorn.run(build_app(), host=host, port=port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":
