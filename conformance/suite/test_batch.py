@@ -123,7 +123,9 @@ class _Replay:
        rule="Each batch-pull-append.json case that a live server can host gives the vector's status, per-entry "
             "outcome, element count and first/last ts",
        source="batch-pull-append.json (collections mapped onto the profile, fixtures seeded by append/push under "
-              "fresh paths); digest §1.14")
+              "fresh paths); digest §1.14. Its one case that needs a server started with maxBatchAppendElements=5 "
+              "cannot be hosted over HTTP: batch.append-budget-400 checks that rule at the default budget, and "
+              "tests/test_reference_server_batch.py replays the case itself")
 @pytest.mark.parametrize("case_id", _case_ids(live=True))
 def test_batch_vector(client, case_id):
     vector = _need_vector()
@@ -167,17 +169,6 @@ def test_batch_vector(client, case_id):
                     assert items[-1].get("ts") == expected["lastTs"], f"{where}: {items}"
             for name, value in expected.get("dataFields", {}).items():
                 assert data.get(name) == value, f"{where}: {name}={data.get(name)!r}, expected {value!r}"
-
-
-@check("batch.vector.server-option-cases", level=MUST,
-       rule="batch-pull-append.json cases that need a server started with special options (maxBatchAppendElements=5)",
-       source="batch-pull-append.json case notes ('Requires server config: maxBatchAppendElements=5'); the same "
-              "rule is checked live with the default budget by batch.append-budget-400")
-def test_batch_vector_server_option_cases():
-    vector = _need_vector()
-    skipped = [c["id"] for c in vector["cases"] if _needs_server_option(c)]
-    pytest.skip(f"cannot be set up over HTTP (needs a server started with maxBatchAppendElements=5): "
-                f"{', '.join(skipped) or 'none'}")
 
 
 # ---------------------------------------------------------------------------------------- whole request
