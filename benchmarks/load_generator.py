@@ -4,7 +4,7 @@ Side by side in one run, the server pinned to core 0 and the generator to core 1
   1. a minimal raw-asyncio client (benchmarks/rawclient.py) drives signed pushes with baseHash
      chaining: same device keys (load/keys.py), same request bytes (load/wire.py), same documents
      (`shared/...`, 8 per connection) as the harness;
-  2. the harness (`load` engine: Locust FastHttpUser, `push` scenario) with as many users as the raw
+  2. the harness (`load` engine: Locust user on load/leanhttp.py, `push` scenario) with as many users as the raw
      client has connections, for the same time.
 Rounds alternate between the two; medians are compared. Targets: harness throughput >= 90 % of the
 raw client's; the harness's own CPU per signed request (process CPU while users run / requests)

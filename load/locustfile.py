@@ -7,7 +7,10 @@
 `--sf-output DIR` the raw records land in `DIR/raw.json`; add `--sf-audit` to audit the server and write
 the report there at the end of a plain Locust run too.
 
-The user is a `FastHttpUser` (geventhttpclient): each user has one keep-alive connection, its own
+The user is a plain Locust `User` with a lean keep-alive client of its own (`leanhttp.py`: it writes the
+signed request bytes from `wire.py` and reads the answer, with none of FastHttpUser's per-request
+overhead); it fires Locust's `request` event once per request, so Locust's stats and UI still work.
+Each user has one keep-alive connection, its own
 device keys (`keys.py`) and one scenario (`--sf-scenario`, or its share of `--sf-mix`). Closed model:
 each user sends its next request as soon as the last one is answered. Open model (`--sf-rate R`):
 each user has a fixed schedule of arrivals (R / users per second) and latency is counted from each
@@ -22,13 +25,15 @@ import random
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
-from locust import FastHttpUser, events, task
-from locust.exception import StopUser
+from locust import User, events, task
+from locust.exception import CatchResponseError, LocustError, StopUser
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
 from load.keys import DEFAULT_ROTATE_AFTER, KeyRing
+from load.leanhttp import LeanConnection
 from load.recorder import Recorder
 from load.scenarios import REGISTRY, SCENARIOS, Scenario, assign, parse_mix
 from load.wire import Wire
@@ -56,12 +61,26 @@ def _options(parser: Any) -> None:
     group.add_argument("--sf-pad", type=int, default=64, help="bytes of padding per pushed document")
 
 
-class StarfishUser(FastHttpUser):
+class StarfishUser(User):
     """One simulated client: a key ring, a scenario and (open model) an arrival schedule."""
 
-    concurrency = 1  # one keep-alive connection per user
     network_timeout = 30.0
     connection_timeout = 10.0
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        if self.host is None:
+            raise LocustError("give the target's base URL with --host (e.g. http://127.0.0.1:8000/v1)")
+        parts = urlsplit(self.host)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LocustError(f"--host must be an http:// or https:// URL (got {self.host!r})")
+        tls = parts.scheme == "https"
+        self.connection = LeanConnection(parts.hostname, parts.port or (443 if tls else 80),
+                                         timeout=self.network_timeout, connect_timeout=self.connection_timeout, tls=tls)
+        self._fire = environment.events.request.fire
+
+    def on_stop(self) -> None:
+        self.connection.close()
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
@@ -108,19 +127,21 @@ class StarfishUser(FastHttpUser):
     def send(self, method: str, path: str, body: bytes = b"", *, name: str,
              key: Any = None) -> tuple[int, bytes]:
         device, count = key or self.keys.take()
-        headers = self.wire.signed(device.credential, method, path, body)
+        data = self.wire.request(device.credential, method, path, body)
         sent = time.perf_counter()
         intended = self.intended if self.intended is not None else sent
         self.intended = None
-        with self.client.request(method, path, data=body or None, headers=headers, name=name,
-                                 catch_response=True) as response:
-            done = time.perf_counter()
-            status = response.status_code or 0
-            content = response.content or b""
-            if status == 200 or status in self.expected:
-                response.success()
-            else:
-                response.failure(f"HTTP {status}")
+        error: BaseException | None = None
+        try:
+            status, content = self.connection.request(data, head_only=method == "HEAD")
+        except (OSError, ValueError) as exc:  # transport failure: outcome unknown, never resent
+            status, content, error = 0, b"", exc
+        done = time.perf_counter()
+        if error is None and status != 200 and status not in self.expected:
+            error = CatchResponseError(f"HTTP {status}")
+        self._fire(request_type=method, name=name, response_time=(done - sent) * 1000.0,
+                   response_length=len(content), response=None, context={}, exception=error,
+                   start_time=_WALL + sent, url=path)
         self.last_latency_ms, self.last_done = (done - intended) * 1000.0, _WALL + done
         RECORDER.request(_WALL + intended, _WALL + sent, (done - intended) * 1000.0, (done - sent) * 1000.0, status,
                          name, count)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import time
 from typing import Any, Protocol
 
 from load.keys import DeviceKey, KeyRing
@@ -207,6 +208,9 @@ class Conflict(Scenario):
                 return
             if status != 409:
                 break
+            # Back off a random 0..attempt ms (at most 20 ms) as real clients do, so that one fast writer
+            # cannot starve the others forever; every attempt is still counted.
+            time.sleep(random.uniform(0, min(0.001 * attempt, 0.02)))
             if isinstance(answer.get("currentHash"), str):
                 self.base = answer["currentHash"]
             else:  # a server whose 409 does not carry currentHash (the TypeScript server): pull it

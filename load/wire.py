@@ -46,6 +46,21 @@ class Wire:
             headers["Content-Type"] = content_type
         return headers
 
+    def request(self, credential: Credential, method: str, path: str, body: bytes = b"") -> bytes:
+        """The whole HTTP/1.1 request (head and body) for `method path`, signed over exactly these bytes:
+        the Host, target, Content-Type and body written here are the ones the signature covers."""
+        content_type = JSON if method == "POST" else None
+        target = self.prefix + path
+        headers = credential.headers(method, target, body, host=self.host, content_type=content_type)
+        parts = [f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n"]
+        parts += [f"{name}: {value}\r\n" for name, value in headers.items()]
+        if content_type:
+            parts.append(f"Content-Type: {content_type}\r\n")
+        if body or method in ("POST", "PUT", "PATCH"):
+            parts.append(f"Content-Length: {len(body)}\r\n")
+        parts.append("\r\n")
+        return "".join(parts).encode("latin-1") + body
+
 
 def push_body(data: dict[str, Any], base_hash: str | None) -> bytes:
     return dumps({"data": data, "baseHash": base_hash})

@@ -107,3 +107,86 @@ def test_remote_target_is_refused_without_allow_remote(capsys):
 def test_bad_gate_is_a_usage_error(capsys):
     assert main(["load", "--fail-if", "p99 is high"]) == 2
     assert "cannot parse --fail-if" in capsys.readouterr().err
+
+
+def _parse_request(data: bytes) -> tuple[str, str, dict[str, str], bytes]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    line, *lines = head.decode("latin-1").split("\r\n")
+    method, target, version = line.split(" ")
+    assert version == "HTTP/1.1"
+    headers = {}
+    for text in lines:
+        name, _, value = text.partition(": ")
+        headers[name.lower()] = value
+    return method, target, headers, body
+
+
+def test_wire_request_is_signed_over_exactly_the_bytes_sent():
+    from load.keys import DeviceKey
+    from load.wire import JSON, Wire
+    from protocol.signing import (
+        HEADER_NONCE,
+        HEADER_SIG,
+        HEADER_TS,
+        signed_body,
+        signing_host,
+        verify_request_signature,
+    )
+
+    wire, key = Wire("http://127.0.0.1:8123/v1"), DeviceKey()
+    body = b'{"data":{"a":1},"baseHash":null}'
+    first = wire.request(key.credential, "POST", "/push/shared/x", body)
+    second = wire.request(key.credential, "POST", "/push/shared/x", body)
+    method, target, headers, sent = _parse_request(first)
+    assert (method, target, sent) == ("POST", "/v1/push/shared/x", body)
+    assert headers["host"] == "127.0.0.1:8123" and headers["content-type"] == JSON
+    assert int(headers["content-length"]) == len(body)
+    assert verify_request_signature(key.key.pub, headers[HEADER_SIG.lower()], method, target,
+                                    signed_body(method, JSON, sent), host=signing_host(headers["host"]),
+                                    ts_ms=int(headers[HEADER_TS.lower()]), nonce=headers[HEADER_NONCE.lower()])
+    assert _parse_request(second)[2][HEADER_NONCE.lower()] != headers[HEADER_NONCE.lower()]  # fresh nonce
+    method, target, headers, sent = _parse_request(wire.request(key.credential, "GET", "/pull/shared/x?a=1"))
+    assert (method, target, sent) == ("GET", "/v1/pull/shared/x?a=1", b"")
+    assert "content-length" not in headers and "content-type" not in headers
+
+
+def test_lean_client_keeps_alive_reads_lengths_and_chunks_and_reconnects():
+    import socket
+    import threading
+
+    from load.leanhttp import LeanConnection
+
+    answers = [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+               b"HTTP/1.1 409 Conflict\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n",
+               b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+               b"HTTP/1.1 204 No Content\r\n\r\n"]
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve() -> None:
+        pending = list(answers)
+        while pending:
+            conn, _ = listener.accept()
+            accepted.append(conn)
+            with conn:
+                while pending:
+                    if not conn.recv(65536):
+                        break
+                    answer = pending.pop(0)
+                    conn.sendall(answer)
+                    if b"Connection: close" in answer:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = LeanConnection("127.0.0.1", listener.getsockname()[1], timeout=5)
+    request = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
+    assert client.request(request) == (200, b"hello")
+    assert client.request(request) == (409, b"abcde")
+    assert client.request(request) == (200, b"ok")
+    assert client.sock is None  # the server closed it: the next request opens a new connection
+    assert client.request(request) == (204, b"")
+    thread.join(5)
+    assert len(accepted) == 2
+    client.close()
+    listener.close()
