@@ -13,9 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from conformance.profile import PROFILE_PATH
 from conformance.targets.base import RunningTarget, TargetError
 from conformance.targets.process import ProcessTarget
+from conformance.targets.reference import server_flags
 from protocol.constants import REQUEST_DOMAIN
 from protocol.encoding import b64encode
 from protocol.keys import SigningKey
@@ -33,8 +33,9 @@ class MutantTarget(ProcessTarget):
                               f"`starfish-conformance selfcheck --list` names them")
         self.faults = list(faults)
         self.needs_oracle = any(FAULTS[name].oracle for name in faults)
-        super().__init__([sys.executable], spec="mutant:" + ",".join(faults), name="mutant-" + "+".join(faults),
-                         ready_timeout_s=30.0)
+        super().__init__([sys.executable, "-m", "reference_server.mutant"], spec="mutant:" + ",".join(faults),
+                         name="mutant-" + "+".join(faults), ready_timeout_s=30.0)
+        self._fault_args: list[str] = []
         self._recorder: SignatureRecorder | None = None
 
     @classmethod
@@ -48,12 +49,15 @@ class MutantTarget(ProcessTarget):
             self._recorder = SignatureRecorder(oracle)
             self._recorder.install()
             args += ["--signature-oracle", str(oracle)]
-        self.command = [sys.executable, "-c", _LAUNCH, str(PROFILE_PATH), *args]
+        self._fault_args = args
         try:
             return super().start(workdir)
         except TargetError:
             self.stop()
             raise
+
+    def command_for(self, port: int) -> list[str]:
+        return [*self.command, *server_flags(port), *self._fault_args]
 
     def stop(self) -> None:
         super().stop()
@@ -93,12 +97,3 @@ class SignatureRecorder:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-
-
-# Like the reference target's shim: the process contract's environment (PORT, STARFISH_PREFIX) becomes flags.
-_LAUNCH = (
-    "import os, sys\n"
-    "from reference_server.mutant import main\n"
-    "sys.exit(main(['--host', '127.0.0.1', '--port', os.environ['PORT'],\n"
-    "               '--prefix', os.environ['STARFISH_PREFIX'], '--config', sys.argv[1], *sys.argv[2:]]))\n"
-)

@@ -39,6 +39,10 @@ class ProcessTarget(Target):
             raise TargetError(f"cannot parse the process command {spec!r}: {exc}") from None
         return cls(command, spec=spec)
 
+    def command_for(self, port: int) -> list[str]:
+        """The command to start; subclasses whose server takes flags rather than the environment override it."""
+        return self.command
+
     def start(self, workdir: Path) -> RunningTarget:
         port = free_port()
         log_path = workdir / f"{self.name}-{port}.log"
@@ -46,8 +50,9 @@ class ProcessTarget(Target):
         env = {**os.environ, "PORT": str(port), "STARFISH_CONFIG": str(PROFILE_PATH),
                "STARFISH_PREFIX": DEFAULT_PREFIX, **self.extra_env}
         try:
-            self._process = subprocess.Popen(self.command, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, start_new_session=True)
+            self._process = subprocess.Popen(self.command_for(port), env=env, stdout=self._log,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             start_new_session=True)
         except OSError as exc:
             raise TargetError(f"cannot start {self.command[0]!r}: {exc.strerror}") from None
         base_url = f"http://127.0.0.1:{port}{DEFAULT_PREFIX}"

@@ -5,28 +5,25 @@ from __future__ import annotations
 import sys
 
 from conformance.profile import PROFILE_PATH
-from conformance.targets.process import ProcessTarget
+from conformance.targets.process import DEFAULT_PREFIX, ProcessTarget
+
+
+def server_flags(port: int) -> list[str]:
+    """The process contract (port, prefix, profile) as the reference server's flags.
+
+    The reference server deliberately reads no environment (so no variable can switch a self-check
+    fault on), so the harness hands it flags instead of PORT/STARFISH_PREFIX/STARFISH_CONFIG.
+    """
+    return ["--host", "127.0.0.1", "--port", str(port), "--prefix", DEFAULT_PREFIX, "--config", str(PROFILE_PATH)]
 
 
 class ReferenceTarget(ProcessTarget):
     """The default target. Runs `python -m conformance serve` as a child process, like any other server."""
 
     def __init__(self, *, extra_args: list[str] | None = None, name: str = "reference") -> None:
-        # The serve command reads PORT-free arguments, so the contract variables are passed as flags.
         super().__init__([sys.executable, "-m", "conformance", "serve"], spec="reference", name=name,
                          ready_timeout_s=30.0)
         self.extra_args = extra_args or []
 
-    def start(self, workdir):  # type: ignore[no-untyped-def]
-        # Resolve the port the same way ProcessTarget does, but hand it to `serve` as flags.
-        self.command = [sys.executable, "-c", _LAUNCH, str(PROFILE_PATH), *self.extra_args]
-        return super().start(workdir)
-
-
-# `serve` takes flags, not the contract's environment; this shim maps one onto the other.
-_LAUNCH = (
-    "import os, sys\n"
-    "from conformance.cli import main\n"
-    "sys.exit(main(['serve', '--host', '127.0.0.1', '--port', os.environ['PORT'],\n"
-    "               '--prefix', os.environ['STARFISH_PREFIX'], '--config', sys.argv[1], *sys.argv[2:]]))\n"
-)
+    def command_for(self, port: int) -> list[str]:
+        return [*self.command, *server_flags(port), *self.extra_args]
